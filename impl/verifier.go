@@ -1,0 +1,180 @@
+package impl
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"sync/atomic"
+	"time"
+)
+
+// ErrRejected is returned (wrapped) for every failed verification: unknown
+// token, wrong secret, unreadable shadow. Callers map it to 401 and must not
+// distinguish the causes to clients.
+var ErrRejected = errors.New("token rejected")
+
+// Outcome says which path a verification took; the server uses it for pprof
+// labels and the reports for slow-path fractions.
+type Outcome uint8
+
+const (
+	// OutcomeFast means the cached secret answered.
+	OutcomeFast Outcome = iota
+	// OutcomeSlow means the file was read and the hash computed.
+	OutcomeSlow
+	// OutcomeFallback means a contended cache lock forced the slow path.
+	OutcomeFallback
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case OutcomeFast:
+		return "fast"
+	case OutcomeSlow:
+		return "slow"
+	case OutcomeFallback:
+		return "fallback"
+	}
+	return "unknown"
+}
+
+// Verifier checks an API token secret. Implementations must be safe for
+// concurrent use and must fail closed: any error means "reject".
+type Verifier interface {
+	// Name is the registry name.
+	Name() string
+	// Verify returns nil if secret is the current secret of id. The Outcome
+	// is meaningful whether or not the secret was accepted.
+	Verify(id, secret string) (Outcome, error)
+	// Stats returns a snapshot of the counters since creation.
+	Stats() Stats
+	// Bound declares how long a changed secret may keep being accepted.
+	Bound() Bound
+}
+
+// MutationObserver is implemented by verifiers that keep a per-process
+// cache: the Store calls ApplyMutation while still holding the file lock,
+// right after the new file is in place (PBS's apply_api_mutation).
+// secret is nil for a delete. pre is the file's metadata before the write.
+type MutationObserver interface {
+	ApplyMutation(id string, secret *string, pre FileMeta)
+}
+
+// Stats are cumulative counters. They are updated with atomics on the hot
+// path, so reading them costs the verifiers nothing.
+type Stats struct {
+	Fast     uint64 `json:"fast"`     // accepted from the cache
+	Slow     uint64 `json:"slow"`     // file read + hash computed
+	Fallback uint64 `json:"fallback"` // slow path forced by a contended lock
+	Resets   uint64 `json:"resets"`   // cache cleared (generation or metadata change)
+	Stat     uint64 `json:"stats"`    // stat(2) calls on the shadow file
+	Rejected uint64 `json:"rejected"` // verifications that failed
+}
+
+// Sub returns s - o, for counters over a window.
+func (s Stats) Sub(o Stats) Stats {
+	return Stats{s.Fast - o.Fast, s.Slow - o.Slow, s.Fallback - o.Fallback, s.Resets - o.Resets, s.Stat - o.Stat, s.Rejected - o.Rejected}
+}
+
+// Add returns s + o.
+func (s Stats) Add(o Stats) Stats {
+	return Stats{s.Fast + o.Fast, s.Slow + o.Slow, s.Fallback + o.Fallback, s.Resets + o.Resets, s.Stat + o.Stat, s.Rejected + o.Rejected}
+}
+
+// counters is embedded by verifiers. Each field sits on its own cache line
+// so that parallel fast-path hits do not false-share with slow-path counts.
+type counters struct {
+	fast     paddedCounter
+	slow     paddedCounter
+	fallback paddedCounter
+	resets   paddedCounter
+	stat     paddedCounter
+	rejected paddedCounter
+}
+
+type paddedCounter struct {
+	atomic.Uint64
+	_ [56]byte
+}
+
+func (c *counters) snapshot() Stats {
+	return Stats{c.fast.Load(), c.slow.Load(), c.fallback.Load(), c.resets.Load(), c.stat.Load(), c.rejected.Load()}
+}
+
+// Bound is a verifier's declared staleness: how long after a change an old
+// secret may still be accepted. Unbounded means "until something else
+// invalidates the cache" (for example the next API mutation).
+type Bound struct {
+	APISameProcess  Staleness // revoke/rotate through the API in the serving process
+	APIOtherProcess Staleness // the same, from another process sharing the generation
+	ManualEdit      Staleness // file rewritten without lock or generation bump
+	SameLenRestore  Staleness // same-length rewrite restoring the earlier mtime (cp -p)
+}
+
+// Staleness is a duration, or Unbounded.
+type Staleness struct {
+	Unbounded bool
+	Max       time.Duration
+}
+
+func (s Staleness) String() string {
+	if s.Unbounded {
+		return "unbounded"
+	}
+	if s.Max == 0 {
+		return "0 (next request)"
+	}
+	return s.Max.String()
+}
+
+// Config is what a verifier constructor gets.
+type Config struct {
+	Store *Store
+	// TTL for the ttl verifier's metadata window; 0 means DefaultTTL.
+	TTL time.Duration
+	// Clock returns the current time; nil means time.Now. Tests inject it.
+	Clock func() time.Time
+}
+
+// DefaultTTL is PBS's TOKEN_SECRET_CACHE_TTL_SECS.
+const DefaultTTL = 60 * time.Second
+
+func (c Config) now() time.Time {
+	if c.Clock != nil {
+		return c.Clock()
+	}
+	return time.Now()
+}
+
+// Constructor builds a verifier over a store.
+type Constructor func(Config) (Verifier, error)
+
+// Names lists the registered verifiers, sorted.
+func Names() []string {
+	names := make([]string, 0, len(registry))
+	for n := range registry {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// New builds the named verifier and, if it caches, subscribes it to the
+// store's API mutations.
+func New(name string, cfg Config) (Verifier, error) {
+	c, ok := registry[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown verifier %q (known: %v)", name, Names())
+	}
+	if cfg.Store == nil {
+		return nil, errors.New("verifier " + name + ": no store")
+	}
+	v, err := c(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("verifier %s: %w", name, err)
+	}
+	if o, ok := v.(MutationObserver); ok {
+		cfg.Store.Observe(o)
+	}
+	return v, nil
+}

@@ -1,0 +1,196 @@
+// Package results defines results.json, the contract between a benchmark run,
+// the report generator, the regression gate and CI. Fields are only ever
+// added; a breaking change bumps SchemaVersion.
+package results
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+)
+
+// SchemaVersion is written into every results.json.
+const SchemaVersion = 1
+
+// FileName is the name of the results file inside a report directory.
+const FileName = "results.json"
+
+// File is the whole of results.json.
+type File struct {
+	SchemaVersion int          `json:"schema_version"`
+	RunID         string       `json:"run_id"`
+	Env           Env          `json:"env"`
+	Runs          []Run        `json:"runs"`
+	Revocations   []Revocation `json:"revocations"`
+	Interrupted   bool         `json:"interrupted,omitempty"`
+	Notes         []string     `json:"notes,omitempty"`
+	Shards        []string     `json:"shards,omitempty"` // run ids merged into this file
+}
+
+// Env describes where and how the numbers were measured.
+type Env struct {
+	GoVersion  string `json:"go_version"`
+	GOOS       string `json:"goos"`
+	GOARCH     string `json:"goarch"`
+	CPUModel   string `json:"cpu_model"`
+	NumCPU     int    `json:"num_cpu"`
+	GOMAXPROCS int    `json:"gomaxprocs"`
+	Commit     string `json:"commit"`
+	HashScheme string `json:"hash_scheme"`
+	HashCost   int    `json:"hash_cost"`
+	Date       string `json:"date"` // RFC 3339, UTC
+	Hostname   string `json:"hostname,omitempty"`
+	LoadSetup  string `json:"load_setup,omitempty"` // how generator and server share the CPUs
+	Suite      string `json:"suite,omitempty"`
+}
+
+// Latency percentiles in microseconds.
+type Latency struct {
+	P50  float64 `json:"p50"`
+	P90  float64 `json:"p90"`
+	P99  float64 `json:"p99"`
+	P999 float64 `json:"p999"`
+	Max  float64 `json:"max"`
+}
+
+// CPUShare splits server CPU samples of the steady-state window into the
+// hot-path buckets. Each is a fraction 0..1; they sum to 1 when samples > 0.
+type CPUShare struct {
+	Crypt      float64 `json:"crypt"`
+	ShadowRead float64 `json:"shadow_read"`
+	Stat       float64 `json:"stat"`
+	Other      float64 `json:"other"`
+	Samples    int64   `json:"samples"`
+}
+
+// VerifierStats are the verifier's own counters over the measured window.
+type VerifierStats struct {
+	Fast     uint64 `json:"fast"`
+	Slow     uint64 `json:"slow"`
+	Fallback uint64 `json:"fallback"`
+	Resets   uint64 `json:"resets"`
+	Stats    uint64 `json:"stats"`
+	Rejected uint64 `json:"rejected"`
+}
+
+// Run is one (scenario, verifier, load point) measurement.
+type Run struct {
+	Scenario           string          `json:"scenario"`
+	Verifier           string          `json:"verifier"`        // a registered verifier or "noauth" for the control
+	Phase              string          `json:"phase,omitempty"` // e.g. "constant", "knee-step", "stage-2"
+	Repeat             int             `json:"repeat"`
+	Tokens             int             `json:"tokens"`
+	Concurrency        int             `json:"concurrency,omitempty"`
+	ServerProcs        int             `json:"server_gomaxprocs,omitempty"`
+	Processes          int             `json:"processes,omitempty"`
+	TLS                bool            `json:"tls,omitempty"`
+	OfferedRPS         float64         `json:"offered_rps"`
+	AchievedRPS        float64         `json:"achieved_rps"`
+	ShortOfTarget      bool            `json:"short_of_target"` // achieved < 99 % of offered
+	Requests           uint64          `json:"requests"`
+	SuccessRatio       float64         `json:"success_ratio"`  // 2xx / all
+	ExpectedRatio      float64         `json:"expected_ratio"` // responses matching the mix's expectation / all
+	StatusCodes        map[string]int  `json:"status_codes,omitempty"`
+	DurationS          float64         `json:"duration_s"`
+	Latency            Latency         `json:"latency_us"`
+	CPUShare           CPUShare        `json:"cpu_share"`
+	CPUSecondsPer1kReq float64         `json:"cpu_s_per_1k_req"`
+	VerifierStats      VerifierStats   `json:"verifier_stats"`
+	SlowFraction       float64         `json:"slow_fraction"`      // slow / (fast+slow)
+	KneeRPS            float64         `json:"knee_rps,omitempty"` // set on the run that summarises a knee search
+	PerProcess         []VerifierStats `json:"per_process,omitempty"`
+	Profile            string          `json:"profile,omitempty"`    // relative to the report dir
+	Flamegraph         string          `json:"flamegraph,omitempty"` // relative to the report dir
+	Folded             string          `json:"folded,omitempty"`
+	ResultsFile        string          `json:"results_file,omitempty"` // vegeta binary results
+}
+
+// Revocation is the measured staleness of one event for one verifier.
+type Revocation struct {
+	Scenario          string       `json:"scenario"`
+	Verifier          string       `json:"verifier"`
+	Event             string       `json:"event"`
+	AtMS              float64      `json:"at_ms"`
+	TimeToRejectMS    *float64     `json:"time_to_reject_ms"`
+	AcceptedAfter     int          `json:"accepted_after"`
+	TimeToAcceptNewMS *float64     `json:"time_to_accept_new_ms,omitempty"`
+	BoundMS           *float64     `json:"bound_ms"`
+	Converged         bool         `json:"converged"`
+	Pass              bool         `json:"pass"`
+	Expectation       string       `json:"expectation,omitempty"`
+	Timeline          []ProbePoint `json:"timeline,omitempty"`
+}
+
+// ProbePoint is one probe request with the old secret, relative to the event.
+type ProbePoint struct {
+	TMS      float64 `json:"t_ms"`
+	Accepted bool    `json:"accepted"`
+}
+
+// Write stores f as dir/results.json (pretty, stable order).
+func Write(dir string, f *File) error {
+	f.SchemaVersion = SchemaVersion
+	data, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode results: %w", err)
+	}
+	p := filepath.Join(dir, FileName)
+	tmp := p + ".tmp"
+	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write results: %w", err)
+	}
+	if err := os.Rename(tmp, p); err != nil {
+		return fmt.Errorf("write results: %w", err)
+	}
+	return nil
+}
+
+// Read loads dir/results.json (or a path to the file itself).
+func Read(path string) (*File, error) {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		path = filepath.Join(path, FileName)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read results: %w", err)
+	}
+	var f File
+	if err := json.Unmarshal(data, &f); err != nil {
+		return nil, fmt.Errorf("parse %s: %w", path, err)
+	}
+	if f.SchemaVersion != SchemaVersion {
+		return nil, fmt.Errorf("%s: schema_version %d, this build reads %d", path, f.SchemaVersion, SchemaVersion)
+	}
+	return &f, nil
+}
+
+// Merge combines shards of one suite. Paths inside runs are rewritten by
+// rebase so they stay valid relative to the merged directory.
+func Merge(files []*File, rebase []func(string) string) (*File, error) {
+	if len(files) == 0 {
+		return nil, errors.New("merge: no results")
+	}
+	out := &File{SchemaVersion: SchemaVersion, Env: files[0].Env}
+	for i, f := range files {
+		out.Shards = append(out.Shards, f.RunID)
+		out.Interrupted = out.Interrupted || f.Interrupted
+		out.Notes = append(out.Notes, f.Notes...)
+		for _, r := range f.Runs {
+			if rebase != nil && rebase[i] != nil {
+				r.Profile, r.Flamegraph, r.Folded, r.ResultsFile = rebase[i](r.Profile), rebase[i](r.Flamegraph), rebase[i](r.Folded), rebase[i](r.ResultsFile)
+			}
+			out.Runs = append(out.Runs, r)
+		}
+		out.Revocations = append(out.Revocations, f.Revocations...)
+	}
+	sort.SliceStable(out.Runs, func(a, b int) bool {
+		if out.Runs[a].Scenario != out.Runs[b].Scenario {
+			return out.Runs[a].Scenario < out.Runs[b].Scenario
+		}
+		return out.Runs[a].Verifier < out.Runs[b].Verifier
+	})
+	return out, nil
+}

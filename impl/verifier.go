@@ -54,10 +54,10 @@ type Verifier interface {
 
 // MutationObserver is implemented by verifiers that keep a per-process
 // cache: the Store calls ApplyMutation while still holding the file lock,
-// right after the new file is in place (PBS's apply_api_mutation).
-// secret is nil for a delete. pre is the file's metadata before the write.
+// right after the new file is in place and the shared generation was
+// bumped (PBS's apply_api_mutation).
 type MutationObserver interface {
-	ApplyMutation(id string, secret *string, pre FileMeta)
+	ApplyMutation(m Mutation)
 }
 
 // Stats are cumulative counters. They are updated with atomics on the hot

@@ -1,0 +1,65 @@
+package impl
+
+import (
+	"fmt"
+
+	"github.com/authbench/authbench/internal/cryptpw"
+)
+
+// base carries what every verifier shares: its name, store, counters and
+// the slow path.
+type base struct {
+	name  string
+	store *Store
+	bound Bound
+	n     counters
+}
+
+func (b *base) Name() string { return b.name }
+func (b *base) Stats() Stats { return b.n.snapshot() }
+func (b *base) Bound() Bound { return b.bound }
+
+// slowVerify is the uncached check PBS does on every request before the
+// series: read and parse token.shadow, look the id up, run the crypt hash.
+// Errors name the cause for logs but never carry the secret or the hash.
+func (b *base) slowVerify(id, secret string) error {
+	if err := ValidateTokenID(id); err != nil {
+		return fmt.Errorf("%w: %w", ErrRejected, err)
+	}
+	data, err := b.store.Read()
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrRejected, err)
+	}
+	hash, ok := data[id]
+	if !ok {
+		return fmt.Errorf("%w: unknown token", ErrRejected)
+	}
+	if err := cryptpw.Verify(secret, hash); err != nil {
+		return fmt.Errorf("%w: %w", ErrRejected, err)
+	}
+	return nil
+}
+
+// slowPath runs slowVerify with counting and, when cache is non-nil, the
+// gen_before-guarded insert of a verified secret.
+func (b *base) slowPath(id, secret string, outcome Outcome, cache *secretCache) (Outcome, error) {
+	b.n.slow.Add(1)
+	if outcome == OutcomeFallback {
+		b.n.fallback.Add(1)
+	}
+	genBefore := b.store.gen.Load()
+	if err := b.slowVerify(id, secret); err != nil {
+		b.n.rejected.Add(1)
+		return outcome, err
+	}
+	if cache != nil {
+		cache.tryInsert(id, secret, genBefore, b.store.gen.Load(), &b.n)
+	}
+	return outcome, nil
+}
+
+// fast counts a cache hit.
+func (b *base) fast() (Outcome, error) {
+	b.n.fast.Add(1)
+	return OutcomeFast, nil
+}

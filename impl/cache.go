@@ -1,0 +1,134 @@
+package impl
+
+import (
+	"crypto/subtle"
+	"sync"
+	"time"
+)
+
+// secretCache is PBS's ApiTokenSecretCache: verified plaintext secrets, the
+// generation they belong to and, for the mtime and ttl stages, the shadow
+// file's metadata when last checked. Only valid secrets are ever inserted.
+type secretCache struct {
+	mu        sync.RWMutex // TryLock/TryRLock stand in for parking_lot's try_write/try_read
+	secrets   map[string]string
+	cachedGen uint64
+	fileInfo  *shadowFileInfo
+}
+
+type shadowFileInfo struct {
+	meta        FileMeta
+	lastChecked time.Time
+}
+
+func newSecretCache() *secretCache { return &secretCache{secrets: map[string]string{}} }
+
+// resetAndSetGen: caller holds mu for writing.
+func (c *secretCache) resetAndSetGen(gen uint64, n *counters) {
+	clear(c.secrets)
+	c.cachedGen = gen
+	c.fileInfo = nil
+	n.resets.Add(1)
+}
+
+// secretMatches compares in constant time; caller holds mu (either mode).
+func (c *secretCache) secretMatches(id, secret string) bool {
+	cached, ok := c.secrets[id]
+	if !ok {
+		return false
+	}
+	return len(cached) == len(secret) && subtle.ConstantTimeCompare([]byte(cached), []byte(secret)) == 1
+}
+
+// tryInsert is cache_try_insert_secret: best effort (a contended lock skips
+// the insert), never inserts if the generation moved since genBefore.
+func (c *secretCache) tryInsert(id, secret string, genBefore, genNow uint64, n *counters) {
+	if !c.mu.TryLock() {
+		return
+	}
+	defer c.mu.Unlock()
+	if c.cachedGen != genNow {
+		c.resetAndSetGen(genNow, n)
+	}
+	if genNow == genBefore {
+		c.secrets[id] = secret
+		c.cachedGen = genNow
+	}
+}
+
+// applyMutation is apply_api_mutation's cache half (the store already
+// bumped the generation). withFileInfo enables the mtime stage's checks.
+func (c *secretCache) applyMutation(m Mutation, s *Store, now time.Time, withFileInfo bool, n *counters) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	current := s.gen.Load()
+	// Another mutation slipped in between our bump and this lock: we cannot
+	// tell what changed.
+	if m.Bumped != current {
+		c.resetAndSetGen(current, n)
+		return
+	}
+	pre := m.Pre
+	if m.PreErr != nil {
+		pre = FileMeta{}
+	}
+	// Our view of the file disagrees with the file before our write: we
+	// missed an external edit, so nothing cached can be trusted.
+	if withFileInfo && c.fileInfo != nil && c.fileInfo.meta != pre {
+		clear(c.secrets)
+		n.resets.Add(1)
+	}
+	if m.Secret != nil {
+		c.secrets[m.ID] = *m.Secret
+	} else {
+		delete(c.secrets, m.ID)
+	}
+	c.cachedGen = current
+	if !withFileInfo {
+		return
+	}
+	n.stat.Add(1)
+	meta, err := s.Stat()
+	if err != nil {
+		c.resetAndSetGen(current, n)
+		return
+	}
+	c.fileInfo = &shadowFileInfo{meta: meta, lastChecked: now}
+}
+
+// refreshFromFile is the mtime stage's cached_secret_valid (PBS v8): under
+// try_write, reset on a generation change, stat the file, and either answer
+// from the cache (file unchanged) or clear it, bump the generation so other
+// processes drop theirs too, and send the caller to the slow path.
+// It returns (matched, contended).
+func (c *secretCache) refreshFromFile(id, secret string, s *Store, now time.Time, n *counters) (bool, bool) {
+	if !c.mu.TryLock() {
+		return false, true
+	}
+	defer c.mu.Unlock()
+	return c.refreshLocked(id, secret, s, now, n), false
+}
+
+func (c *secretCache) refreshLocked(id, secret string, s *Store, now time.Time, n *counters) bool {
+	current := s.gen.Load()
+	if c.cachedGen != current {
+		c.resetAndSetGen(current, n)
+	}
+	n.stat.Add(1)
+	meta, err := s.Stat()
+	if err != nil {
+		return false
+	}
+	if c.fileInfo != nil && c.fileInfo.meta == meta {
+		c.fileInfo.lastChecked = now
+		return c.secretMatches(id, secret)
+	}
+	clear(c.secrets)
+	prev := c.fileInfo
+	c.fileInfo = &shadowFileInfo{meta: meta, lastChecked: now}
+	if prev != nil {
+		n.resets.Add(1)
+		c.cachedGen = s.gen.Bump()
+	}
+	return false
+}

@@ -1,0 +1,485 @@
+package impl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/authbench/authbench/internal/cryptpw"
+)
+
+// Tests hash with the cheapest valid SHA-256-crypt cost so the suite stays
+// fast under -race; the verifiers' logic does not depend on the cost.
+const testCost = 1000
+
+// fakeClock is an injectable clock so TTL tests need no sleeps.
+type fakeClock struct{ ns atomic.Int64 }
+
+func newFakeClock() *fakeClock {
+	c := &fakeClock{}
+	c.ns.Store(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
+	return c
+}
+func (c *fakeClock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
+func (c *fakeClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
+
+type fixture struct {
+	t     *testing.T
+	dir   string
+	store *Store
+	clock *fakeClock
+	v     Verifier
+}
+
+func newFixture(t *testing.T, name string) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	s, err := OpenStore(filepath.Join(dir, "token.shadow"), StoreOptions{Scheme: cryptpw.SHA256, Cost: testCost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	clk := newFakeClock()
+	v, err := New(name, Config{Store: s, Clock: clk.Now, TTL: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{t: t, dir: dir, store: s, clock: clk, v: v}
+}
+
+// other opens the same shadow and generation as a separate Store with no
+// verifier attached: another process, as far as the verifier can tell.
+func (f *fixture) other() *Store {
+	f.t.Helper()
+	s, err := OpenStore(f.store.Path(), StoreOptions{Scheme: cryptpw.SHA256, Cost: testCost})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func (f *fixture) add(id string) string {
+	f.t.Helper()
+	sec, err := f.store.Add(context.Background(), id)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return sec
+}
+
+func (f *fixture) accepts(id, secret string) bool {
+	f.t.Helper()
+	_, err := f.v.Verify(id, secret)
+	if err != nil && !errors.Is(err, ErrRejected) {
+		f.t.Fatalf("verify error not wrapping ErrRejected: %v", err)
+	}
+	return err == nil
+}
+
+// warm verifies twice so that caching verifiers hold the secret and have
+// seen the current file metadata.
+func (f *fixture) warm(id, secret string) {
+	f.t.Helper()
+	for range 3 {
+		if !f.accepts(id, secret) {
+			f.t.Fatalf("%s: valid secret rejected while warming", f.v.Name())
+		}
+	}
+}
+
+const tokA, tokB = "alice@pbs!ci", "bob@pam!monitor"
+
+func TestBasicAcceptReject(t *testing.T) {
+	for _, name := range Names() {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, name)
+			sa := f.add(tokA)
+			f.add(tokB)
+			cases := []struct {
+				desc   string
+				id     string
+				secret string
+				want   bool
+			}{
+				{"valid", tokA, sa, true},
+				{"valid again", tokA, sa, true},
+				{"wrong secret", tokA, "00000000-0000-4000-8000-000000000000", false},
+				{"secret of another token", tokB, sa, false},
+				{"unknown id", "carol@pbs!x", sa, false},
+				{"malformed id", "alice@pbs", sa, false},
+				{"id with colon", "alice@pbs!c:i", sa, false},
+				{"empty secret", tokA, "", false},
+				{"secret prefix", tokA, sa[:35], false},
+			}
+			for _, c := range cases {
+				if got := f.accepts(c.id, c.secret); got != c.want {
+					t.Errorf("%s: accepted=%v, want %v", c.desc, got, c.want)
+				}
+			}
+		})
+	}
+}
+
+func TestWrongSecretsAreNeverCached(t *testing.T) {
+	for _, name := range Names() {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, name)
+			sa := f.add(tokA)
+			f.warm(tokA, sa)
+			before := f.v.Stats()
+			for range 5 {
+				if f.accepts(tokA, "wrong") {
+					t.Fatal("wrong secret accepted")
+				}
+			}
+			d := f.v.Stats().Sub(before)
+			if d.Slow != 5 || d.Fast != 0 || d.Rejected != 5 {
+				t.Errorf("wrong secrets: %+v, want 5 slow-path rejections", d)
+			}
+		})
+	}
+}
+
+func TestCachedVerifiersHitFastPath(t *testing.T) {
+	for _, name := range Names() {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, name)
+			sa := f.add(tokA)
+			f.warm(tokA, sa)
+			before := f.v.Stats()
+			for range 10 {
+				f.accepts(tokA, sa)
+			}
+			d := f.v.Stats().Sub(before)
+			if name == "uncached" {
+				if d.Slow != 10 {
+					t.Errorf("uncached: %+v, want 10 slow", d)
+				}
+				return
+			}
+			if d.Fast != 10 || d.Slow != 0 {
+				t.Errorf("%s: %+v, want 10 fast hits", name, d)
+			}
+		})
+	}
+}
+
+// TestStalenessBounds runs each kind of change against every verifier and
+// checks the observed behaviour against the verifier's declared Bound.
+func TestStalenessBounds(t *testing.T) {
+	type change struct {
+		name  string
+		bound func(Bound) Staleness
+		apply func(f *fixture, oldSecret string) (newSecret string)
+	}
+	ctx := context.Background()
+	changes := []change{
+		{"api-revoke-same-process", func(b Bound) Staleness { return b.APISameProcess }, func(f *fixture, _ string) string {
+			if err := f.store.Delete(ctx, tokA); err != nil {
+				f.t.Fatal(err)
+			}
+			return ""
+		}},
+		{"api-rotate-same-process", func(b Bound) Staleness { return b.APISameProcess }, func(f *fixture, _ string) string {
+			s, err := f.store.Rotate(ctx, tokA)
+			if err != nil {
+				f.t.Fatal(err)
+			}
+			return s
+		}},
+		{"api-revoke-other-process", func(b Bound) Staleness { return b.APIOtherProcess }, func(f *fixture, _ string) string {
+			if err := f.other().Delete(ctx, tokA); err != nil {
+				f.t.Fatal(err)
+			}
+			return ""
+		}},
+		{"api-rotate-other-process", func(b Bound) Staleness { return b.APIOtherProcess }, func(f *fixture, _ string) string {
+			s, err := f.other().Rotate(ctx, tokA)
+			if err != nil {
+				f.t.Fatal(err)
+			}
+			return s
+		}},
+		{"manual-revoke", func(b Bound) Staleness { return b.ManualEdit }, func(f *fixture, _ string) string {
+			if err := ManualRevoke(f.store.Path(), tokA); err != nil {
+				f.t.Fatal(err)
+			}
+			return ""
+		}},
+		{"same-length-restore", func(b Bound) Staleness { return b.SameLenRestore }, func(f *fixture, _ string) string {
+			fresh, _ := NewSecret()
+			h, err := cryptpw.Hash(cryptpw.SHA256, testCost, fresh)
+			if err != nil {
+				f.t.Fatal(err)
+			}
+			if err := ManualRewriteKeepMtime(f.store.Path(), func(m map[string]string) error { m[tokA] = h; return nil }); err != nil {
+				f.t.Fatal(err)
+			}
+			return fresh
+		}},
+	}
+	for _, name := range Names() {
+		for _, c := range changes {
+			t.Run(name+"/"+c.name, func(t *testing.T) {
+				f := newFixture(t, name)
+				old := f.add(tokA)
+				f.add(tokB)
+				f.warm(tokA, old)
+				newSecret := c.apply(f, old)
+				bound := c.bound(f.v.Bound())
+				staleNow := f.accepts(tokA, old)
+				switch {
+				case bound.Unbounded:
+					// The declared blind spot must be real, or the bound
+					// overstates the risk: after a long time it still passes.
+					f.clock.Advance(24 * time.Hour)
+					if !f.accepts(tokA, old) {
+						t.Errorf("declared unbounded, but the old secret was rejected (bound overstated)")
+					}
+				case bound.Max == 0:
+					if staleNow {
+						t.Errorf("old secret accepted after the change; declared bound 0")
+					}
+				default:
+					if !staleNow {
+						t.Logf("old secret already rejected inside a %s bound", bound.Max)
+					}
+					f.clock.Advance(bound.Max)
+					if f.accepts(tokA, old) {
+						t.Errorf("old secret still accepted %s after the change; declared bound %s", bound.Max, bound.Max)
+					}
+				}
+				if newSecret != "" && !f.accepts(tokA, newSecret) {
+					t.Errorf("new secret rejected")
+				}
+				// Unrelated tokens keep working.
+				if f.accepts(tokB, "definitely-wrong") {
+					t.Errorf("wrong secret for B accepted")
+				}
+			})
+		}
+	}
+}
+
+// TestGenerationOtherProcessThenOwnMutation pins PBS's stage-1 hole: an
+// other-process revoke followed by an own-process API mutation, with no
+// request in between, re-stamps the stale cache as current. The mtime and
+// ttl stages catch it through the pre-write metadata comparison.
+func TestGenerationOtherProcessThenOwnMutation(t *testing.T) {
+	ctx := context.Background()
+	wantStale := map[string]bool{"generation": true}
+	for _, name := range Names() {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, name)
+			old := f.add(tokA)
+			f.warm(tokA, old)
+			if err := f.other().Delete(ctx, tokA); err != nil {
+				t.Fatal(err)
+			}
+			f.add(tokB)
+			if got := f.accepts(tokA, old); got != wantStale[name] {
+				t.Errorf("revoked secret accepted=%v, want %v", got, wantStale[name])
+			}
+		})
+	}
+}
+
+func TestTTLWindowSkipsStat(t *testing.T) {
+	f := newFixture(t, "ttl")
+	sa := f.add(tokA)
+	f.warm(tokA, sa)
+	before := f.v.Stats()
+	for range 100 {
+		f.accepts(tokA, sa)
+	}
+	if d := f.v.Stats().Sub(before); d.Stat != 0 || d.Fast != 100 {
+		t.Errorf("inside the TTL: %+v, want 100 fast hits and no stat", d)
+	}
+	f.clock.Advance(time.Minute)
+	f.accepts(tokA, sa)
+	if d := f.v.Stats().Sub(before); d.Stat != 1 {
+		t.Errorf("after the TTL: %d stats, want 1", d.Stat)
+	}
+}
+
+func TestMtimeStatsEveryRequest(t *testing.T) {
+	f := newFixture(t, "mtime")
+	sa := f.add(tokA)
+	f.warm(tokA, sa)
+	before := f.v.Stats()
+	for range 10 {
+		f.accepts(tokA, sa)
+	}
+	if d := f.v.Stats().Sub(before); d.Stat != 10 {
+		t.Errorf("mtime: %d stats for 10 requests", d.Stat)
+	}
+}
+
+// TestFirstRequestAfterResetIsSlow: a generation change empties the cache,
+// so the next request must re-verify against the file.
+func TestFirstRequestAfterResetIsSlow(t *testing.T) {
+	for _, name := range []string{"generation", "mtime", "ttl"} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, name)
+			sa := f.add(tokA)
+			f.warm(tokA, sa)
+			f.store.Generation().Bump() // someone else changed something
+			before := f.v.Stats()
+			if !f.accepts(tokA, sa) {
+				t.Fatal("valid secret rejected")
+			}
+			if d := f.v.Stats().Sub(before); d.Slow != 1 || d.Fast != 0 {
+				t.Errorf("%+v, want the first request after a reset on the slow path", d)
+			}
+		})
+	}
+}
+
+func TestMtimeDetectedChangePropagatesThroughGeneration(t *testing.T) {
+	f := newFixture(t, "mtime")
+	sa := f.add(tokA)
+	f.warm(tokA, sa)
+	g := f.store.Generation().Load()
+	if err := ManualRevoke(f.store.Path(), tokA); err != nil {
+		t.Fatal(err)
+	}
+	if f.accepts(tokA, sa) {
+		t.Fatal("manually revoked secret accepted")
+	}
+	if f.store.Generation().Load() == g {
+		t.Error("detected manual edit did not bump the shared generation")
+	}
+}
+
+// TestConcurrentVerifyDuringRotation hammers each verifier from many
+// goroutines while tokens are rotated in this process and in a second
+// Store; no verification that starts after a rotation completed may accept
+// the replaced secret (every verifier declares 0 for API mutations).
+func TestConcurrentVerifyDuringRotation(t *testing.T) {
+	ctx := context.Background()
+	for _, name := range Names() {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, name)
+			other := f.other()
+			type secretState struct {
+				secret  string
+				revoked atomic.Bool
+			}
+			var mu sync.Mutex
+			history := []*secretState{{secret: f.add(tokA)}}
+			f.add(tokB)
+			stop := make(chan struct{})
+			var violations, accepted atomic.Int64
+			var wg sync.WaitGroup
+			for w := range 8 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					r := rand.New(rand.NewPCG(uint64(w), 1))
+					for {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						mu.Lock()
+						st := history[r.IntN(len(history))]
+						if r.IntN(2) == 0 {
+							st = history[len(history)-1]
+						}
+						mu.Unlock()
+						revokedBefore := st.revoked.Load()
+						if _, err := f.v.Verify(tokA, st.secret); err == nil {
+							accepted.Add(1)
+							if revokedBefore {
+								violations.Add(1)
+							}
+						}
+					}
+				}()
+			}
+			for i := range 12 {
+				s := f.store
+				if i%2 == 1 {
+					s = other
+				}
+				sec, err := s.Rotate(ctx, tokA)
+				if err != nil {
+					t.Fatal(err)
+				}
+				mu.Lock()
+				history[len(history)-1].revoked.Store(true)
+				history = append(history, &secretState{secret: sec})
+				mu.Unlock()
+				time.Sleep(5 * time.Millisecond)
+			}
+			close(stop)
+			wg.Wait()
+			if v := violations.Load(); v > 0 {
+				t.Errorf("%d verifications accepted a secret revoked before they started", v)
+			}
+			if accepted.Load() == 0 {
+				t.Error("no verification succeeded: the test exercised nothing")
+			}
+		})
+	}
+}
+
+// TestMutationFromSecondOSProcess re-executes the test binary to rotate a
+// token: the shared generation must carry the change across processes.
+func TestMutationFromSecondOSProcess(t *testing.T) {
+	for _, name := range []string{"generation", "mtime", "ttl"} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, name)
+			old := f.add(tokA)
+			f.warm(tokA, old)
+			cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$")
+			cmd.Env = append(os.Environ(), "AUTHBENCH_HELPER=delete", "AUTHBENCH_SHADOW="+f.store.Path(), "AUTHBENCH_TOKEN="+tokA)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("helper process: %v\n%s", err, out)
+			}
+			if f.accepts(tokA, old) {
+				t.Error("secret deleted by another OS process still accepted")
+			}
+		})
+	}
+}
+
+// TestHelperProcess is not a test: it is the second process of
+// TestMutationFromSecondOSProcess.
+func TestHelperProcess(t *testing.T) {
+	if os.Getenv("AUTHBENCH_HELPER") == "" {
+		t.Skip("helper process only")
+	}
+	s, err := OpenStore(os.Getenv("AUTHBENCH_SHADOW"), StoreOptions{Cost: testCost})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(3)
+	}
+	defer s.Close()
+	if err := s.Delete(context.Background(), os.Getenv("AUTHBENCH_TOKEN")); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(3)
+	}
+}
+
+func TestUnknownVerifier(t *testing.T) {
+	dir := t.TempDir()
+	s, err := OpenStore(filepath.Join(dir, "token.shadow"), StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := New("nope", Config{Store: s}); err == nil {
+		t.Fatal("unknown verifier accepted")
+	}
+}

@@ -1,0 +1,43 @@
+package impl
+
+import "time"
+
+// mtimeVerifier is stage 2 (PBS v8 cached_secret_valid): every request
+// takes the cache's write lock (try_write), compares the generation, stats
+// token.shadow and clears the cache if (mtime, len) changed, bumping the
+// generation so other processes clear theirs.
+//
+// Staleness: API mutations and manual edits are seen by the next request.
+// A same-length rewrite that restores the previous mtime (cp -p from a
+// backup) is invisible: unbounded. Coarse or cached file-system timestamps
+// widen the window accordingly.
+type mtimeVerifier struct {
+	base
+	cache *secretCache
+	clock func() time.Time
+}
+
+func newMtime(cfg Config) (Verifier, error) {
+	return &mtimeVerifier{
+		base:  base{name: "mtime", store: cfg.Store, bound: Bound{SameLenRestore: unbounded}},
+		cache: newSecretCache(),
+		clock: cfg.now,
+	}, nil
+}
+
+func (v *mtimeVerifier) Verify(id, secret string) (Outcome, error) {
+	matched, contended := v.cache.refreshFromFile(id, secret, v.store, v.clock(), &v.n)
+	if matched {
+		return v.fast()
+	}
+	if contended {
+		return v.slowPath(id, secret, OutcomeFallback, v.cache)
+	}
+	return v.slowPath(id, secret, OutcomeSlow, v.cache)
+}
+
+func (v *mtimeVerifier) ApplyMutation(m Mutation) {
+	v.cache.applyMutation(m, v.store, v.clock(), true, &v.n)
+}
+
+var timeZero time.Time

@@ -1,0 +1,213 @@
+package plotting
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"image/png"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/authbench/authbench/internal/results"
+)
+
+// synthetic builds a results file that exercises every plot: a knee search
+// with repeats, a token sweep, a concurrency sweep, a multi-process run and
+// revocation timelines.
+func synthetic() *results.File {
+	f := &results.File{RunID: "test-run"}
+	verifiers := []string{NoAuth, Uncached, "generation", "mtime", "ttl"}
+	for i, v := range verifiers {
+		knee := 20000.0
+		crypt := 0.01
+		if v == Uncached {
+			knee, crypt = 800, 0.9
+		}
+		if v == NoAuth {
+			knee, crypt = 21000, 0
+		}
+		for rep := range 3 {
+			for _, rate := range []float64{500, 1000, 2000} {
+				f.Runs = append(f.Runs, results.Run{
+					Scenario: "steady", Verifier: v, Phase: KneeStep, Repeat: rep, Tokens: 10,
+					OfferedRPS: rate, AchievedRPS: min(rate, knee) * (1 - 0.01*float64(rep)), SuccessRatio: 1,
+					Latency:            results.Latency{P50: 100 + float64(i*10), P90: 200, P99: 400 + rate/10, P999: 900, Max: 2000},
+					CPUShare:           results.CPUShare{Crypt: crypt, ShadowRead: 0.05, Stat: 0.01, Other: 0.94 - crypt, Samples: 100},
+					CPUSecondsPer1kReq: 0.1 + crypt*float64(rep+1),
+					VerifierStats:      results.VerifierStats{Fast: 900, Slow: 100, Fallback: 5},
+				})
+			}
+			f.Runs = append(f.Runs, results.Run{Scenario: "steady", Verifier: v, Repeat: rep, Tokens: 10,
+				OfferedRPS: 2000, AchievedRPS: 2000, SuccessRatio: 1, KneeRPS: knee + float64(rep*100)})
+		}
+		if v == NoAuth {
+			continue
+		}
+		for _, n := range []int{10, 100, 1000} {
+			f.Runs = append(f.Runs, results.Run{Scenario: "tokens", Verifier: v, Tokens: n,
+				OfferedRPS: 1000, AchievedRPS: 1000 - float64(n)/10, SuccessRatio: 1})
+		}
+		for _, c := range []int{1, 8, 64} {
+			f.Runs = append(f.Runs, results.Run{Scenario: "contention", Verifier: v, Concurrency: c,
+				OfferedRPS: 1000, AchievedRPS: 1000, SuccessRatio: 1,
+				VerifierStats: results.VerifierStats{Fast: 1000, Slow: 10, Fallback: uint64(c)}})
+		}
+		f.Runs = append(f.Runs, results.Run{Scenario: "multiproc", Verifier: v, Processes: 3,
+			OfferedRPS: 1000, AchievedRPS: 1000, SuccessRatio: 1,
+			PerProcess: []results.VerifierStats{{Resets: 1}, {Resets: 2}, {Resets: uint64(i)}}})
+		f.Revocations = append(f.Revocations, results.Revocation{
+			Scenario: "steady", Verifier: v, Event: "revoke-api", Pass: v != "ttl",
+			Timeline: []results.ProbePoint{{TMS: -100, Accepted: true}, {TMS: -50, Accepted: true}, {TMS: 10, Accepted: v == "ttl"}, {TMS: 50, Accepted: false}},
+		})
+	}
+	return f
+}
+
+func TestPlotsWritten(t *testing.T) {
+	t.Parallel()
+	f := synthetic()
+	tests := []struct {
+		name     string
+		fn       func(string, *results.File, string) ([]string, error)
+		scenario string
+		want     []string
+	}{
+		{"knee", Knee, "steady", []string{"knee-steady"}},
+		{"latency", Latency, "steady", []string{"latency-steady"}},
+		{"cpushare", CPUShare, "steady", []string{"cpushare-steady"}},
+		{"cpucost", CPUCost, "steady", []string{"cpucost-steady"}},
+		{"staleness", Staleness, "steady", []string{"staleness-steady-revoke-api"}},
+		{"tokens", Tokens, "tokens", []string{"tokens-tokens"}},
+		{"fallback", Fallback, "contention", []string{"fallback-contention"}},
+		{"resets", Resets, "multiproc", []string{"resets-multiproc"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			got, err := tc.fn(dir, f, tc.scenario)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(tc.want) {
+				t.Fatalf("names = %v, want %v", got, tc.want)
+			}
+			for i, name := range got {
+				if name != tc.want[i] {
+					t.Errorf("name %d = %q, want %q", i, name, tc.want[i])
+				}
+				checkPNG(t, filepath.Join(dir, name+".png"))
+				checkSVG(t, filepath.Join(dir, name+".svg"))
+			}
+		})
+	}
+}
+
+// TestPlotsSkipped checks that a plot without data writes nothing and
+// returns no error.
+func TestPlotsSkipped(t *testing.T) {
+	t.Parallel()
+	f := synthetic()
+	tests := []struct {
+		name     string
+		fn       func(string, *results.File, string) ([]string, error)
+		scenario string
+	}{
+		{"knee unknown scenario", Knee, "absent"},
+		{"latency unknown scenario", Latency, "absent"},
+		{"cpushare no samples", CPUShare, "tokens"},
+		{"cpucost no cost", CPUCost, "tokens"},
+		{"staleness no revocations", Staleness, "tokens"},
+		{"tokens single count", Tokens, "steady"},
+		{"fallback single concurrency", Fallback, "steady"},
+		{"resets single process", Resets, "steady"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			got, err := tc.fn(dir, f, tc.scenario)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 0 {
+				t.Errorf("names = %v, want none", got)
+			}
+			entries, err := os.ReadDir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(entries) != 0 {
+				t.Errorf("%d files written, want none", len(entries))
+			}
+		})
+	}
+}
+
+func TestAll(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "plots")
+	got, err := All(dir, synthetic())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{"steady": 5, "tokens": 2, "contention": 2, "multiproc": 2} // no latencies there
+	for s, n := range want {
+		if len(got[s]) != n {
+			t.Errorf("scenario %s: %d plots %v, want %d", s, len(got[s]), got[s], n)
+		}
+	}
+}
+
+func TestVerifierColorDeterministic(t *testing.T) {
+	t.Parallel()
+	if VerifierColor("generation") == VerifierColor("uncached") {
+		t.Error("known verifiers share a colour")
+	}
+	if VerifierColor("some-new-cache") != VerifierColor("some-new-cache") {
+		t.Error("colour of an unknown verifier is not stable")
+	}
+}
+
+func checkPNG(t *testing.T, path string) {
+	t.Helper()
+	fh, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	img, err := png.Decode(fh)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if b := img.Bounds(); b.Dx() < 100 || b.Dy() < 100 {
+		t.Errorf("%s: image %v too small", path, b)
+	}
+}
+
+func checkSVG(t *testing.T, path string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := xml.NewDecoder(bytes.NewReader(data))
+	sawSVG := false
+	for {
+		tok, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("%s: invalid XML: %v", path, err)
+		}
+		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "svg" {
+			sawSVG = true
+		}
+	}
+	if !sawSVG {
+		t.Errorf("%s: no <svg> element", path)
+	}
+}

@@ -14,9 +14,9 @@ func TestFolded(t *testing.T) {
 	p := buildProfile(t, cpuTypes,
 		cpuSample(30e6, "leaf", "mid", "main"),
 		cpuSample(20e6, "leaf", "mid", "main"), // same stack: summed
-		cpuSample(10e6, "inl|outer", "main"),  // inlined frame expanded
-		cpuSample(40e6, "a;b", "main"),        // separator in a name
-		cpuSample(50e6, "|", "main"),          // unsymbolized location
+		cpuSample(10e6, "inl|outer", "main"),   // inlined frame expanded
+		cpuSample(40e6, "a;b", "main"),         // separator in a name
+		cpuSample(50e6, "|", "main"),           // unsymbolized location
 		fakeSample{frames: []string{"zero", "main"}, values: []int64{0, 0}},
 	)
 	tests := []struct {

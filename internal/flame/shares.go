@@ -27,7 +27,8 @@ type Classifier []Bucket
 // DefaultClassifier returns authbench's hot-path buckets in priority order:
 // crypt (hash verification), shadow_read (reading and decoding token.shadow)
 // and stat (the freshness checks of caching verifiers). Everything else is
-// OtherBucket. The result is a fresh value the caller may modify.
+// OtherBucket. Patterns are unanchored regexps on full function names such
+// as "os.(*File).Stat". The result is a fresh value the caller may modify.
 func DefaultClassifier() Classifier {
 	return Classifier{
 		{Name: "crypt", Patterns: mustCompile(
@@ -42,6 +43,7 @@ func DefaultClassifier() Classifier {
 		)},
 		{Name: "stat", Patterns: mustCompile(
 			`os\.Stat`,
+			`os\.\(\*File\)\.Stat`, // fstat; os.ReadFile's own call is claimed by shadow_read first
 			`syscall\.Stat`,
 			`syscall\.fstatat`,
 			`golang.org/x/sys/unix\.(Stat|Fstat)`,

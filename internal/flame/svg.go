@@ -41,6 +41,14 @@ const (
 	Shrunk
 )
 
+// String returns "grown" or "shrunk".
+func (d Direction) String() string {
+	if d == Shrunk {
+		return "shrunk"
+	}
+	return "grown"
+}
+
 func (o Options) withDefaults(title string) Options {
 	if o.Title == "" {
 		o.Title = title

@@ -201,9 +201,8 @@ func WriteFolded(w io.Writer, stacks []Stack) error {
 
 // ReadFolded parses folded stacks. The count is the last space-separated
 // field, so frames may contain spaces. Blank lines and zero counts are
-// skipped; duplicate
-// stacks are summed and the result is sorted like Folded's. Malformed lines
-// yield an error naming the line number.
+// skipped, duplicate stacks are summed and the result is sorted like
+// Folded's. Malformed lines yield an error naming the line number.
 func ReadFolded(r io.Reader) ([]Stack, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 64<<20) // deep stacks make long lines

@@ -1,7 +1,9 @@
 package impl
 
 import (
+	"context"
 	"fmt"
+	"runtime/pprof"
 
 	"github.com/authbench/authbench/internal/cryptpw"
 )
@@ -42,13 +44,19 @@ func (b *base) slowVerify(id, secret string) error {
 
 // slowPath runs slowVerify with counting and, when cache is non-nil, the
 // gen_before-guarded insert of a verified secret.
-func (b *base) slowPath(id, secret string, outcome Outcome, cache *secretCache) (Outcome, error) {
+func (b *base) slowPath(ctx context.Context, id, secret string, outcome Outcome, cache *secretCache) (Outcome, error) {
 	b.n.slow.Add(1)
 	if outcome == OutcomeFallback {
 		b.n.fallback.Add(1)
 	}
 	genBefore := b.store.gen.Load()
-	if err := b.slowVerify(id, secret); err != nil {
+	var err error
+	// Label the expensive part so CPU profiles split by cache outcome
+	// (go tool pprof -tagfocus outcome=slow).
+	pprof.Do(ctx, pprof.Labels("outcome", outcome.String()), func(context.Context) {
+		err = b.slowVerify(id, secret)
+	})
+	if err != nil {
 		b.n.rejected.Add(1)
 		return outcome, err
 	}

@@ -51,7 +51,7 @@ func BenchmarkVerify(b *testing.B) {
 				b.Fatal(err)
 			}
 			for range 3 { // warm the cache and the file metadata
-				if _, err := v.Verify(tokA, secret); err != nil {
+				if _, err := v.Verify(context.Background(), tokA, secret); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -74,7 +74,7 @@ func BenchmarkVerify(b *testing.B) {
 					if c.parallel {
 						b.RunParallel(func(pb *testing.PB) {
 							for pb.Next() {
-								if _, err := v.Verify(c.id, c.sec); (err == nil) != c.wantOK {
+								if _, err := v.Verify(context.Background(), c.id, c.sec); (err == nil) != c.wantOK {
 									b.Error("unexpected verdict")
 									return
 								}
@@ -82,7 +82,7 @@ func BenchmarkVerify(b *testing.B) {
 						})
 					} else {
 						for range b.N {
-							if _, err := v.Verify(c.id, c.sec); (err == nil) != c.wantOK {
+							if _, err := v.Verify(context.Background(), c.id, c.sec); (err == nil) != c.wantOK {
 								b.Fatal("unexpected verdict")
 							}
 						}
@@ -104,7 +104,7 @@ func BenchmarkUncachedShadowSize(b *testing.B) {
 			v, _ := New("uncached", Config{Store: s})
 			b.ReportAllocs()
 			for range b.N {
-				if _, err := v.Verify(tokA, secret); err != nil {
+				if _, err := v.Verify(context.Background(), tokA, secret); err != nil {
 					b.Fatal(err)
 				}
 			}

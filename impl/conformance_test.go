@@ -78,7 +78,7 @@ func (f *fixture) add(id string) string {
 
 func (f *fixture) accepts(id, secret string) bool {
 	f.t.Helper()
-	_, err := f.v.Verify(id, secret)
+	_, err := f.v.Verify(context.Background(), id, secret)
 	if err != nil && !errors.Is(err, ErrRejected) {
 		f.t.Fatalf("verify error not wrapping ErrRejected: %v", err)
 	}
@@ -398,7 +398,7 @@ func TestConcurrentVerifyDuringRotation(t *testing.T) {
 						}
 						mu.Unlock()
 						revokedBefore := st.revoked.Load()
-						if _, err := f.v.Verify(tokA, st.secret); err == nil {
+						if _, err := f.v.Verify(context.Background(), tokA, st.secret); err == nil {
 							accepted.Add(1)
 							if revokedBefore {
 								violations.Add(1)

@@ -1,6 +1,7 @@
 package impl
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -45,7 +46,7 @@ type Verifier interface {
 	Name() string
 	// Verify returns nil if secret is the current secret of id. The Outcome
 	// is meaningful whether or not the secret was accepted.
-	Verify(id, secret string) (Outcome, error)
+	Verify(ctx context.Context, id, secret string) (Outcome, error)
 	// Stats returns a snapshot of the counters since creation.
 	Stats() Stats
 	// Bound declares how long a changed secret may keep being accepted.

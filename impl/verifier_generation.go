@@ -1,5 +1,7 @@
 package impl
 
+import "context"
+
 // generationVerifier is stage 1 of the PBS series: verified secrets cached
 // in memory, valid while the shared generation is unchanged.
 //
@@ -28,17 +30,17 @@ func newGeneration(cfg Config) (Verifier, error) {
 
 var unbounded = Staleness{Unbounded: true}
 
-func (v *generationVerifier) Verify(id, secret string) (Outcome, error) {
+func (v *generationVerifier) Verify(ctx context.Context, id, secret string) (Outcome, error) {
 	c := v.cache
 	if !c.mu.TryRLock() {
-		return v.slowPath(id, secret, OutcomeFallback, c)
+		return v.slowPath(ctx, id, secret, OutcomeFallback, c)
 	}
 	hit := c.cachedGen == v.store.gen.Load() && c.secretMatches(id, secret)
 	c.mu.RUnlock()
 	if hit {
 		return v.fast()
 	}
-	return v.slowPath(id, secret, OutcomeSlow, c)
+	return v.slowPath(ctx, id, secret, OutcomeSlow, c)
 }
 
 func (v *generationVerifier) ApplyMutation(m Mutation) {

@@ -1,5 +1,7 @@
 package impl
 
+import "context"
+
 import "time"
 
 // mtimeVerifier is stage 2 (PBS v8 cached_secret_valid): every request
@@ -25,15 +27,15 @@ func newMtime(cfg Config) (Verifier, error) {
 	}, nil
 }
 
-func (v *mtimeVerifier) Verify(id, secret string) (Outcome, error) {
+func (v *mtimeVerifier) Verify(ctx context.Context, id, secret string) (Outcome, error) {
 	matched, contended := v.cache.refreshFromFile(id, secret, v.store, v.clock(), &v.n)
 	if matched {
 		return v.fast()
 	}
 	if contended {
-		return v.slowPath(id, secret, OutcomeFallback, v.cache)
+		return v.slowPath(ctx, id, secret, OutcomeFallback, v.cache)
 	}
-	return v.slowPath(id, secret, OutcomeSlow, v.cache)
+	return v.slowPath(ctx, id, secret, OutcomeSlow, v.cache)
 }
 
 func (v *mtimeVerifier) ApplyMutation(m Mutation) {

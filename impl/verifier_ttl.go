@@ -1,6 +1,7 @@
 package impl
 
 import (
+	"context"
 	"errors"
 	"time"
 )
@@ -41,11 +42,11 @@ func (v *ttlVerifier) fresh(now time.Time) bool {
 	return c.cachedGen == v.store.gen.Load() && c.fileInfo != nil && now.Sub(c.fileInfo.lastChecked) < v.ttl
 }
 
-func (v *ttlVerifier) Verify(id, secret string) (Outcome, error) {
+func (v *ttlVerifier) Verify(ctx context.Context, id, secret string) (Outcome, error) {
 	c := v.cache
 	now := v.clock()
 	if !c.mu.TryRLock() {
-		return v.slowPath(id, secret, OutcomeFallback, c)
+		return v.slowPath(ctx, id, secret, OutcomeFallback, c)
 	}
 	if v.fresh(now) {
 		hit := c.secretMatches(id, secret)
@@ -53,12 +54,12 @@ func (v *ttlVerifier) Verify(id, secret string) (Outcome, error) {
 		if hit {
 			return v.fast()
 		}
-		return v.slowPath(id, secret, OutcomeSlow, c)
+		return v.slowPath(ctx, id, secret, OutcomeSlow, c)
 	}
 	c.mu.RUnlock()
 
 	if !c.mu.TryLock() {
-		return v.slowPath(id, secret, OutcomeFallback, c)
+		return v.slowPath(ctx, id, secret, OutcomeFallback, c)
 	}
 	var hit bool
 	if v.fresh(now) { // another request refreshed while we waited
@@ -70,7 +71,7 @@ func (v *ttlVerifier) Verify(id, secret string) (Outcome, error) {
 	if hit {
 		return v.fast()
 	}
-	return v.slowPath(id, secret, OutcomeSlow, c)
+	return v.slowPath(ctx, id, secret, OutcomeSlow, c)
 }
 
 func (v *ttlVerifier) ApplyMutation(m Mutation) {

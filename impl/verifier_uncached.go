@@ -1,5 +1,7 @@
 package impl
 
+import "context"
+
 // uncachedVerifier is PBS before the series: every request reads and parses
 // token.shadow and runs the crypt hash. Nothing is ever stale.
 type uncachedVerifier struct{ base }
@@ -8,6 +10,6 @@ func newUncached(cfg Config) (Verifier, error) {
 	return &uncachedVerifier{base{name: "uncached", store: cfg.Store, bound: Bound{}}}, nil
 }
 
-func (v *uncachedVerifier) Verify(id, secret string) (Outcome, error) {
-	return v.slowPath(id, secret, OutcomeSlow, nil)
+func (v *uncachedVerifier) Verify(ctx context.Context, id, secret string) (Outcome, error) {
+	return v.slowPath(ctx, id, secret, OutcomeSlow, nil)
 }

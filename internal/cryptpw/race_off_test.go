@@ -1,0 +1,5 @@
+//go:build !race
+
+package cryptpw
+
+const raceEnabled = false

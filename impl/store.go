@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"sort"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	"golang.org/x/sys/unix"
 
 	"github.com/authbench/authbench/internal/cryptpw"
@@ -185,6 +187,93 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	})
 }
 
+// AddBatch creates every id in ids with a fresh secret in one locked
+// write and one generation bump, hashing in parallel before taking the
+// lock. It returns the secrets in the order of ids. None of ids may exist.
+func (s *Store) AddBatch(ctx context.Context, ids []string) ([]string, error) {
+	secrets := make([]string, len(ids))
+	hashes := make([]string, len(ids))
+	seen := make(map[string]bool, len(ids))
+	for i, id := range ids {
+		if err := ValidateTokenID(id); err != nil {
+			return nil, err
+		}
+		if seen[id] {
+			return nil, fmt.Errorf("add %s: listed twice", id)
+		}
+		seen[id] = true
+		sec, err := NewSecret()
+		if err != nil {
+			return nil, err
+		}
+		secrets[i] = sec
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i := range ids {
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			h, err := cryptpw.Hash(s.opts.Scheme, s.opts.Cost, secrets[i])
+			hashes[i] = h
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, fmt.Errorf("hash new secrets: %w", err)
+	}
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	pre, preErr := s.Stat()
+	data, err := s.Read()
+	if err != nil {
+		return nil, fmt.Errorf("update %s: %w", s.path, err)
+	}
+	for i, id := range ids {
+		if _, ok := data[id]; ok {
+			return nil, fmt.Errorf("add %s: %w", id, ErrTokenExists)
+		}
+		data[id] = hashes[i]
+	}
+	if err := s.write(data); err != nil {
+		return nil, err
+	}
+	bumped := s.gen.Bump()
+	for i, id := range ids {
+		// Only the first notification carries the pre-write metadata: the
+		// later ones follow our own write.
+		m := Mutation{ID: id, Secret: &secrets[i], Pre: pre, PreErr: preErr, Bumped: bumped}
+		s.notify(m)
+		if i == 0 {
+			if pre, preErr = s.Stat(); preErr != nil {
+				pre = FileMeta{}
+			}
+		}
+	}
+	return secrets, nil
+}
+
+func (s *Store) write(data map[string]string) error {
+	enc, err := EncodeShadow(data)
+	if err != nil {
+		return err
+	}
+	return replaceFile(s.path, enc, 0o640)
+}
+
+func (s *Store) notify(m Mutation) {
+	s.obsMu.Lock()
+	obs := append([]MutationObserver(nil), s.observers...)
+	s.obsMu.Unlock()
+	for _, o := range obs {
+		o.ApplyMutation(m)
+	}
+}
+
 // Seed replaces the whole file with entries (id -> crypt hash) under the
 // lock and bumps the generation: a bulk write for setting up large token
 // sets, where one mutation per token would rewrite the file n times.
@@ -202,11 +291,7 @@ func (s *Store) Seed(ctx context.Context, entries map[string]string) error {
 		return err
 	}
 	defer unlock()
-	enc, err := EncodeShadow(entries)
-	if err != nil {
-		return err
-	}
-	if err := replaceFile(s.path, enc, 0o640); err != nil {
+	if err := s.write(entries); err != nil {
 		return err
 	}
 	s.gen.Bump()
@@ -265,20 +350,10 @@ func (s *Store) mutate(ctx context.Context, id string, secret *string, check fun
 	} else {
 		delete(data, id)
 	}
-	enc, err := EncodeShadow(data)
-	if err != nil {
+	if err := s.write(data); err != nil {
 		return err
 	}
-	if err := replaceFile(s.path, enc, 0o640); err != nil {
-		return err
-	}
-	m := Mutation{ID: id, Secret: secret, Pre: pre, PreErr: preErr, Bumped: s.gen.Bump()}
-	s.obsMu.Lock()
-	obs := append([]MutationObserver(nil), s.observers...)
-	s.obsMu.Unlock()
-	for _, o := range obs {
-		o.ApplyMutation(m)
-	}
+	s.notify(Mutation{ID: id, Secret: secret, Pre: pre, PreErr: preErr, Bumped: s.gen.Bump()})
 	return nil
 }
 

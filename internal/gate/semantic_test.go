@@ -1,0 +1,161 @@
+package gate
+
+import (
+	"bytes"
+	"os"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/authbench/authbench/internal/results"
+)
+
+func ms(v float64) *float64 { return &v }
+
+// sampleResults holds one violation of each kind next to passing runs.
+func sampleResults() *results.File {
+	run := func(scen, ver string, rps, achieved, cpu, p50, crypt float64) results.Run {
+		return results.Run{Scenario: scen, Verifier: ver, Phase: "constant", OfferedRPS: rps, AchievedRPS: achieved,
+			CPUSecondsPer1kReq: cpu, Latency: results.Latency{P50: p50}, CPUShare: results.CPUShare{Crypt: crypt, Samples: 500}}
+	}
+	runs := []results.Run{
+		run("steady", "uncached", 100, 100, 5.0, 3000, 0.9),
+		run("steady", "uncached", 100, 100, 5.2, 3100, 0.92), // a repeat: medians are used
+		run("steady", "generation", 100, 100, 0.05, 40, 0.01),
+		run("steady", "mtime", 100, 100, 2.0, 1500, 0.6), // speedup 2.5, crypt share too high
+		run("steady", "ttl", 100, 100, 0, 30, 0.01),      // no CPU figure: p50 ratio 102
+		run("steady", "noauth", 100, 90, 0.02, 20, 0),    // short of its rate below the knee
+		{Scenario: "steady", Verifier: "uncached", KneeRPS: 150, OfferedRPS: 150, AchievedRPS: 149},
+		{Scenario: "steady", Verifier: "uncached", Phase: "knee-step", OfferedRPS: 200, AchievedRPS: 150}, // above the knee
+		run("weakhash", "uncached", 100, 100, 0.1, 100, 0.2),                                              // crypt share too low
+		run("weakhash", "generation", 100, 100, 0.01, 10, 0.02),
+	}
+	revs := []results.Revocation{
+		{Scenario: "revoke", Verifier: "generation", Event: "delete", TimeToRejectMS: ms(1), BoundMS: ms(10), Converged: true, Pass: true},
+		{Scenario: "revoke", Verifier: "mtime", Event: "rotate", TimeToRejectMS: ms(500), BoundMS: ms(100), Converged: true, Pass: true},
+		{Scenario: "revoke", Verifier: "ttl", Event: "delete", AtMS: 50, BoundMS: ms(1000), Pass: false},
+	}
+	return &results.File{SchemaVersion: results.SchemaVersion, Runs: runs, Revocations: revs}
+}
+
+func TestCheckSemantic(t *testing.T) {
+	fs := CheckSemantic(sampleResults(), DefaultThresholds())
+	tests := []struct {
+		threshold string
+		checked   []string // scenario/verifier pairs judged
+		failed    []string
+	}{
+		{"cache-hit-speedup", []string{"steady/generation", "steady/mtime", "steady/ttl", "weakhash/generation"}, []string{"steady/mtime"}},
+		{"cached-crypt-share", []string{"steady/generation", "steady/mtime", "steady/ttl", "weakhash/generation"}, []string{"steady/mtime"}},
+		{"uncached-crypt-share", []string{"steady/uncached", "weakhash/uncached"}, []string{"weakhash/uncached"}},
+		{"below-knee-throughput", []string{"steady/generation", "steady/mtime", "steady/noauth", "steady/ttl", "steady/uncached", "weakhash/generation", "weakhash/uncached"}, []string{"steady/noauth"}},
+		{"revocation-bounds", []string{"revoke/generation", "revoke/mtime", "revoke/ttl"}, []string{"revoke/mtime", "revoke/ttl"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.threshold, func(t *testing.T) {
+			var checked, failed []string
+			for _, f := range fs {
+				if f.Threshold != tt.threshold {
+					continue
+				}
+				pair := f.Scenario + "/" + f.Verifier
+				checked = append(checked, pair)
+				if f.Status == Fail {
+					failed = append(failed, pair)
+					if f.Message == "" || f.Where == "" {
+						t.Errorf("%s: failing finding without message or where: %+v", pair, f)
+					}
+				}
+			}
+			sort.Strings(checked)
+			if !reflect.DeepEqual(checked, tt.checked) || !reflect.DeepEqual(failed, tt.failed) {
+				t.Errorf("checked %v failed %v, want %v and %v", checked, failed, tt.checked, tt.failed)
+			}
+		})
+	}
+	measured := map[string]float64{}
+	for _, f := range fs {
+		measured[f.Threshold+" "+f.Scenario+"/"+f.Verifier] = f.Measured
+	}
+	for k, want := range map[string]float64{
+		"cache-hit-speedup steady/mtime":        5.1 / 2.0, // median of the uncached repeats
+		"cache-hit-speedup steady/ttl":          3050.0 / 30,
+		"below-knee-throughput steady/noauth":   0.9,
+		"below-knee-throughput steady/uncached": 1, // knee-step and summary runs excluded
+		"revocation-bounds revoke/ttl":          1,
+	} {
+		if got := measured[k]; got < want-1e-9 || got > want+1e-9 {
+			t.Errorf("%s measured %v, want %v", k, got, want)
+		}
+	}
+	if !AnyFailed(fs) {
+		t.Error("AnyFailed = false")
+	}
+	var buf bytes.Buffer
+	if err := WriteFindings(&buf, fs); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "FAIL revocation-bounds: a revoked") {
+		t.Errorf("findings output lacks the message:\n%s", buf.String())
+	}
+}
+
+func TestCheckSemanticNoData(t *testing.T) {
+	fs := CheckSemantic(&results.File{}, DefaultThresholds())
+	if len(fs) != len(DefaultThresholds().Thresholds) || AnyFailed(fs) {
+		t.Fatalf("empty results: %+v", fs)
+	}
+	for _, f := range fs {
+		if f.Status != NoData {
+			t.Errorf("%s: status %v, want no data", f.Threshold, f.Status)
+		}
+	}
+}
+
+func TestThresholdsFile(t *testing.T) {
+	repo, err := os.ReadFile("../../gate/thresholds.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(repo) != DefaultThresholdsYAML {
+		t.Error("gate/thresholds.yaml differs from DefaultThresholdsYAML")
+	}
+	th, err := LoadThresholds("../../gate/thresholds.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(th.Thresholds) != 5 {
+		t.Errorf("%d thresholds, want 5", len(th.Thresholds))
+	}
+}
+
+func TestParseThresholds(t *testing.T) {
+	const ok = "version: 1\nthresholds:\n  - {name: a, metric: crypt_share_max, verifiers: [ttl], scenarios: [s], value: 0.1, message: m}\n"
+	th, err := ParseThresholds([]byte(ok))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := th.Thresholds[0]; !reflect.DeepEqual(got.Verifiers, Selection{"ttl"}) || !got.applies("s", "ttl") || got.applies("s", "mtime") || got.applies("x", "ttl") {
+		t.Errorf("selection: %+v", got)
+	}
+	tests := []struct{ name, yaml, msg string }{
+		{"version", "version: 2\nthresholds: []\n", "version 2"},
+		{"metric", "version: 1\nthresholds:\n  - {name: a, metric: p99, value: 1, message: m}\n", `unknown metric "p99"`},
+		{"field", "version: 1\nthresholds:\n  - {name: a, metric: crypt_share_max, valeu: 1, message: m}\n", "valeu"},
+		{"verifiers", "version: 1\nthresholds:\n  - {name: a, metric: crypt_share_max, verifiers: some, value: 1, message: m}\n", `"some"`},
+		{"share range", "version: 1\nthresholds:\n  - {name: a, metric: crypt_share_min, value: 2, message: m}\n", "outside [0, 1]"},
+		{"duplicate", "version: 1\nthresholds:\n  - {name: a, metric: crypt_share_min, value: 0, message: m}\n  - {name: a, metric: crypt_share_min, value: 0, message: m}\n", "duplicate"},
+		{"message", "version: 1\nthresholds:\n  - {name: a, metric: crypt_share_min, value: 0}\n", "missing message"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := ParseThresholds([]byte(tt.yaml)); err == nil || !strings.Contains(err.Error(), tt.msg) {
+				t.Errorf("got %v, want error containing %q", err, tt.msg)
+			}
+		})
+	}
+	if _, err := LoadThresholds("does-not-exist.yaml"); err == nil {
+		t.Error("missing file: want error")
+	}
+}

@@ -1,0 +1,264 @@
+package report
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+)
+
+// The report is built once as a small document model and rendered twice,
+// as GitHub markdown and as self-contained HTML, so both always agree.
+
+// span is a piece of inline text.
+type span struct {
+	Text   string
+	Href   string // relative link inside the report dir
+	Strong bool
+	Code   bool
+	Class  string // "pass", "fail", "warn": colour in HTML only
+}
+
+type cell []span
+
+func txt(s string) cell { return cell{{Text: s}} }
+
+// block kinds
+const (
+	kHeading = "h"
+	kPara    = "p"
+	kCallout = "callout"
+	kTable   = "table"
+	kList    = "list"
+	kImage   = "img"
+	kEmbed   = "embed" // flame graph: embedded in HTML when small enough, omitted in markdown
+)
+
+type block struct {
+	Kind  string
+	Level int    // heading level
+	Class string // callout class
+	Text  cell   // heading, paragraph, callout
+	Head  []string
+	Rows  []cell2
+	Items []cell
+	Alt   string // image alt text / embed label
+	Path  string // image PNG / embed SVG, relative to the report dir
+	Link  string // image click-through (SVG), relative
+
+	// filled in for HTML rendering
+	Src      template.URL
+	TooLarge bool
+}
+
+// cell2 is one table row.
+type cell2 []cell
+
+type document struct {
+	Title  string
+	Blocks []block
+}
+
+func (d *document) h(level int, s string) {
+	d.Blocks = append(d.Blocks, block{Kind: kHeading, Level: level, Text: txt(s)})
+}
+func (d *document) p(c cell) { d.Blocks = append(d.Blocks, block{Kind: kPara, Text: c}) }
+func (d *document) callout(class string, c cell) {
+	d.Blocks = append(d.Blocks, block{Kind: kCallout, Class: class, Text: c})
+}
+func (d *document) table(head []string, rows []cell2) {
+	d.Blocks = append(d.Blocks, block{Kind: kTable, Head: head, Rows: rows})
+}
+func (d *document) list(items []cell) { d.Blocks = append(d.Blocks, block{Kind: kList, Items: items}) }
+
+// ---- markdown ----
+
+var mdEscaper = strings.NewReplacer(
+	`\`, `\\`, "|", `\|`, "*", `\*`, "_", `\_`, "`", "\\`", "[", `\[`, "]", `\]`,
+	"<", "&lt;", ">", "&gt;", "\n", " ", "\r", " ",
+)
+
+// mdURL percent-encodes each path segment so spaces and parentheses in file
+// names do not break markdown links.
+func mdURL(p string) string {
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	return strings.Join(segs, "/")
+}
+
+func (c cell) markdown() string {
+	var b strings.Builder
+	for _, s := range c {
+		t := mdEscaper.Replace(s.Text)
+		switch {
+		case s.Code:
+			t = "`" + strings.NewReplacer("`", "'", "|", `\|`, "\n", " ").Replace(s.Text) + "`"
+		case s.Strong:
+			// GitHub only renders emphasis whose markers touch the text.
+			inner := strings.TrimSpace(t)
+			if inner != "" {
+				i := strings.Index(t, inner)
+				t = t[:i] + "**" + inner + "**" + t[i+len(inner):]
+			}
+		}
+		if s.Href != "" {
+			t = "[" + t + "](" + mdURL(s.Href) + ")"
+		}
+		b.WriteString(t)
+	}
+	return b.String()
+}
+
+func (d *document) markdown() []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# %s\n\n", mdEscaper.Replace(d.Title))
+	for _, bl := range d.Blocks {
+		switch bl.Kind {
+		case kHeading:
+			fmt.Fprintf(&b, "%s %s\n\n", strings.Repeat("#", bl.Level), bl.Text.markdown())
+		case kPara:
+			fmt.Fprintf(&b, "%s\n\n", bl.Text.markdown())
+		case kCallout:
+			fmt.Fprintf(&b, "> %s\n\n", bl.Text.markdown())
+		case kTable:
+			b.WriteString("|")
+			for _, h := range bl.Head {
+				fmt.Fprintf(&b, " %s |", mdEscaper.Replace(h))
+			}
+			b.WriteString("\n|")
+			for range bl.Head {
+				b.WriteString("---|")
+			}
+			b.WriteString("\n")
+			for _, row := range bl.Rows {
+				b.WriteString("|")
+				for _, c := range row {
+					fmt.Fprintf(&b, " %s |", c.markdown())
+				}
+				b.WriteString("\n")
+			}
+			b.WriteString("\n")
+		case kList:
+			for _, it := range bl.Items {
+				fmt.Fprintf(&b, "- %s\n", it.markdown())
+			}
+			b.WriteString("\n")
+		case kImage:
+			fmt.Fprintf(&b, "[![%s](%s)](%s)\n\n", mdEscaper.Replace(bl.Alt), mdURL(bl.Path), mdURL(bl.Link))
+		case kEmbed:
+			// markdown links the flame graphs in the table already
+		}
+	}
+	return b.Bytes()
+}
+
+// ---- HTML ----
+
+const htmlTemplate = `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title>
+<style>
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 1.5em auto; max-width: 1400px; padding: 0 1em; color: #1f2328; line-height: 1.45; }
+h1 { border-bottom: 1px solid #d0d7de; padding-bottom: .3em; }
+h2 { border-bottom: 1px solid #d0d7de; padding-bottom: .2em; margin-top: 2em; }
+table { border-collapse: collapse; margin: .5em 0 1.2em; font-size: 13px; display: block; overflow-x: auto; }
+th, td { border: 1px solid #d0d7de; padding: 3px 7px; text-align: left; white-space: nowrap; }
+th { background: #f6f8fa; }
+tr:nth-child(even) td { background: #fbfcfd; }
+code { background: #eff1f3; padding: 0 .3em; border-radius: 3px; }
+.callout { border-left: 4px solid #bf8700; background: #fff8c5; padding: .6em 1em; margin: 1em 0; }
+.callout.fail { border-color: #cf222e; background: #ffebe9; }
+.fail { color: #cf222e; font-weight: bold; }
+.pass { color: #1a7f37; }
+.warn { color: #9a6700; font-weight: bold; }
+img.plot { max-width: 100%; border: 1px solid #d0d7de; margin: .3em 0 1em; }
+img.flame { max-width: 100%; }
+details { margin: .4em 0; }
+</style>
+</head>
+<body>
+<h1>{{.Title}}</h1>
+{{range .Blocks}}{{template "block" .}}
+{{end}}</body>
+</html>
+{{define "span"}}{{if .Strong}}<strong{{with .Class}} class="{{.}}"{{end}}>{{.Text}}</strong>{{else if .Code}}<code>{{.Text}}</code>{{else if .Class}}<span class="{{.Class}}">{{.Text}}</span>{{else}}{{.Text}}{{end}}{{end}}
+{{define "cell"}}{{range .}}{{if .Href}}<a href="{{.Href}}">{{template "span" .}}</a>{{else}}{{template "span" .}}{{end}}{{end}}{{end}}
+{{define "block"}}{{if eq .Kind "h"}}{{if eq .Level 2}}<h2>{{template "cell" .Text}}</h2>{{else if eq .Level 3}}<h3>{{template "cell" .Text}}</h3>{{else}}<h4>{{template "cell" .Text}}</h4>{{end}}
+{{- else if eq .Kind "p"}}<p>{{template "cell" .Text}}</p>
+{{- else if eq .Kind "callout"}}<div class="callout {{.Class}}">{{template "cell" .Text}}</div>
+{{- else if eq .Kind "table"}}<table><thead><tr>{{range .Head}}<th>{{.}}</th>{{end}}</tr></thead><tbody>
+{{range .Rows}}<tr>{{range .}}<td>{{template "cell" .}}</td>{{end}}</tr>
+{{end}}</tbody></table>
+{{- else if eq .Kind "list"}}<ul>{{range .Items}}<li>{{template "cell" .}}</li>{{end}}</ul>
+{{- else if eq .Kind "img"}}{{if .Src}}<div><a href="{{.Link}}"><img class="plot" alt="{{.Alt}}" src="{{.Src}}"></a></div>{{end}}
+{{- else if eq .Kind "embed"}}{{if .Src}}<details><summary>{{.Alt}}</summary><img class="flame" alt="flame graph" src="{{.Src}}"></details>{{else if .TooLarge}}<p>{{.Alt}}: <a href="{{.Path}}">{{.Path}}</a> (too large to embed)</p>{{end}}
+{{- end}}{{end}}
+`
+
+var htmlTmpl = template.Must(template.New("report").Parse(htmlTemplate))
+
+// html renders d with every image read from dir and embedded as a data: URI.
+// Flame graphs above maxEmbed bytes are linked instead.
+func (d *document) html(dir string, maxEmbed int64) ([]byte, error) {
+	view := document{Title: d.Title, Blocks: make([]block, len(d.Blocks))}
+	copy(view.Blocks, d.Blocks)
+	for i := range view.Blocks {
+		bl := &view.Blocks[i]
+		switch bl.Kind {
+		case kImage:
+			src, err := dataURI(dir, bl.Path, -1)
+			if err != nil {
+				return nil, err
+			}
+			bl.Src = src
+		case kEmbed:
+			if maxEmbed < 0 {
+				bl.TooLarge = true
+				continue
+			}
+			src, err := dataURI(dir, bl.Path, maxEmbed)
+			if err != nil {
+				return nil, err
+			}
+			bl.Src, bl.TooLarge = src, src == ""
+		}
+	}
+	var b bytes.Buffer
+	if err := htmlTmpl.Execute(&b, view); err != nil {
+		return nil, fmt.Errorf("render index.html: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+// dataURI reads dir/rel and returns it as a base64 data: URI, or "" when it
+// is larger than limit (limit < 0: no limit).
+func dataURI(dir, rel string, limit int64) (template.URL, error) {
+	p := filepath.Join(dir, filepath.FromSlash(rel))
+	st, err := os.Stat(p)
+	if err != nil {
+		return "", fmt.Errorf("embed %s: %w", rel, err)
+	}
+	if limit >= 0 && st.Size() > limit {
+		return "", nil
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return "", fmt.Errorf("embed %s: %w", rel, err)
+	}
+	mime := "image/png"
+	if strings.EqualFold(path.Ext(rel), ".svg") {
+		mime = "image/svg+xml"
+	}
+	// The data is our own image file, base64-encoded: safe as a URL.
+	return template.URL("data:" + mime + ";base64," + base64.StdEncoding.EncodeToString(data)), nil
+}

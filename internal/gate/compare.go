@@ -64,7 +64,7 @@ type Options struct {
 	// NoCorrection disables Holm–Bonferroni; for calibration only.
 	NoCorrection bool
 	// Direction overrides DefaultDirection; returning 0 falls back to it.
-	Direction func(unit string) Direction
+	Direction func(unit string) Direction `json:"-"`
 }
 
 func (o Options) withDefaults() (Options, error) {

@@ -28,7 +28,9 @@
 // A metric is a Regression only when the whole interval lies beyond
 // ±log(1+MinEffect) in the unit's worse direction, an Improvement when it
 // lies wholly beyond in the better direction, NoChange when it lies wholly
-// inside, and Inconclusive otherwise.
+// inside, and Inconclusive otherwise. Tied values (integer counts such as
+// allocs/op) make the interval conservative, never anti-conservative;
+// metrics whose values are all one constant on both sides are NoChange.
 //
 // # Multiple comparisons
 //

@@ -478,7 +478,7 @@ func checkRevocations(f *results.File, t Threshold) []Finding {
 		late := ev.BoundMS != nil && (ev.TimeToRejectMS == nil || *ev.TimeToRejectMS > *ev.BoundMS)
 		if !ev.Pass || late {
 			a.bad++
-			a.where = append(a.where, fmt.Sprintf("%s at %gms: rejected after %s, bound %s", ev.Event, ev.AtMS, fmtMS(ev.TimeToRejectMS), fmtMS(ev.BoundMS)))
+			a.where = append(a.where, fmt.Sprintf("%s at %gms: time to reject %s, bound %s", ev.Event, ev.AtMS, fmtMS(ev.TimeToRejectMS), fmtMS(ev.BoundMS)))
 		}
 	}
 	w := newWorst(true)

@@ -1,0 +1,114 @@
+package scenarios
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// knownVerifiers are the registered verifier names the repo's scenario
+// files are checked against.
+var knownVerifiers = []string{"uncached", "generation", "mtime", "ttl"}
+
+func repoScenarioFiles(t testing.TB) []string {
+	t.Helper()
+	paths, err := filepath.Glob("*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(paths) == 0 {
+		t.Fatal("no scenarios/*.yaml files found")
+	}
+	return paths
+}
+
+// TestRepoScenarios checks that every shipped scenario says which question
+// it answers in a leading comment and parses against the real verifier
+// names.
+func TestRepoScenarios(t *testing.T) {
+	for _, p := range repoScenarioFiles(t) {
+		t.Run(p, func(t *testing.T) {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.HasPrefix(data, []byte("# ")) {
+				t.Errorf("%s must start with a '# ' comment saying what question it answers", p)
+			}
+			s, err := Parse(p, data, knownVerifiers)
+			if err != nil {
+				t.Fatalf("parse: %v", err)
+			}
+			if len(s.Verifiers) != len(knownVerifiers) {
+				t.Errorf("verifiers = %v, want all of %v", s.Verifiers, knownVerifiers)
+			}
+			checkQuick(t, s)
+		})
+	}
+}
+
+// TestRepoBudget keeps the default set within its time budget: about
+// 8 minutes on 2 cores, of which the phases may take 7.5 so that setup
+// (hashing tokens, starting servers) has room.
+func TestRepoBudget(t *testing.T) {
+	ss, err := LoadAll(repoScenarioFiles(t), knownVerifiers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total, quick time.Duration
+	for _, s := range ss {
+		total += s.EstimatedRuntime()
+		quick += s.Quick().EstimatedRuntime()
+		t.Logf("%-16s %8s (quick %s)", s.Name, s.EstimatedRuntime(), s.Quick().EstimatedRuntime())
+	}
+	t.Logf("total %s, quick %s", total, quick)
+	if limit := 7*time.Minute + 30*time.Second; total > limit {
+		t.Errorf("default scenario set runs %s of phases, budget %s", total, limit)
+	}
+	if limit := 4 * time.Minute; quick > limit {
+		t.Errorf("quick set runs %s of phases, budget %s", quick, limit)
+	}
+}
+
+// checkQuick asserts the invariants Quick promises and that the quick
+// scenario would still pass validation's timing rules.
+func checkQuick(t *testing.T, s *Scenario) {
+	t.Helper()
+	q := s.Quick()
+	l := q.Load
+	if l.Shape != ShapeKnee {
+		if l.Duration <= 0 || l.Duration > QuickDuration {
+			t.Errorf("quick duration %s, want (0, %s]", l.Duration, QuickDuration)
+		}
+		if l.Warmup > l.Duration {
+			t.Errorf("quick warm-up %s longer than duration %s", l.Warmup, l.Duration)
+		}
+	}
+	if l.Warmup > QuickWarmup {
+		t.Errorf("quick warm-up %s > %s", l.Warmup, QuickWarmup)
+	}
+	if l.Repeats != 1 {
+		t.Errorf("quick repeats %d", l.Repeats)
+	}
+	if l.Knee != nil {
+		if n := len(l.Knee.Steps()); n == 0 || n > QuickKneeSteps {
+			t.Errorf("quick knee steps %d", n)
+		}
+		if l.Knee.StepDuration > QuickKneeStep {
+			t.Errorf("quick knee step %s", l.Knee.StepDuration)
+		}
+	}
+	for i, e := range q.Events {
+		if e.At <= 0 || e.At >= l.Duration {
+			t.Errorf("quick events[%d].at %s outside (0, %s)", i, e.At, l.Duration)
+		}
+	}
+	if q.Server.TTL <= 0 {
+		t.Errorf("quick server ttl %s", q.Server.TTL)
+	}
+	if len(q.Expand()) != len(s.Expand()) {
+		t.Errorf("quick changed the matrix")
+	}
+}

@@ -1,0 +1,570 @@
+// Package scenarios defines the benchmark scenario file format (YAML), its
+// strict parser and validator, matrix expansion into concrete variants and
+// the shortened "quick" form used by `make bench-quick`.
+//
+// A scenario is data: which tokens exist, how they are hashed, what mix of
+// valid and invalid requests is sent, at what load, against which server
+// setup and verifiers, and which events (rotations, revocations, manual
+// edits) happen during the measured window. Every file in this directory
+// starts with a comment that says which question it answers.
+//
+// Parsing is strict: an unknown field, a value of the wrong type or a value
+// out of range is an error that names the file, the line and the field, for
+// example
+//
+//	scenarios/churn.yaml:12: field "rat" not found in load
+//	scenarios/x.yaml:7: load.rate: must be > 0 unless shape is knee
+//
+// The parser does not import the verifier registry; callers pass the known
+// verifier names so that the dependency points one way only.
+package scenarios
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Defaults applied by Parse when a field is absent.
+const (
+	DefaultTokens       = 1
+	DefaultDuration     = 5 * time.Second
+	DefaultWarmup       = 1 * time.Second
+	DefaultRepeats      = 1
+	DefaultServerTTL    = 60 * time.Second // PBS's TOKEN_SECRET_CACHE_TTL_SECS
+	DefaultProcesses    = 1
+	DefaultProbeRate    = 50.0 // req/s of the revocation probe
+	DefaultKneeStep     = 1 * time.Second
+	DefaultKneeP99Bound = 100 * time.Millisecond
+	DefaultKneeFactor   = 2.0
+)
+
+// Limits checked by the validator. They keep a typo (or a fuzzer) from
+// asking for a day-long run or a million-variant matrix.
+const (
+	MaxTokens      = 1_000_000
+	MaxProcesses   = 4
+	MaxConcurrency = 10_000
+	MaxGOMAXPROCS  = 1024
+	MaxRepeats     = 100
+	MaxDuration    = time.Hour
+	MaxMatrixAxis  = 16 // values per matrix axis
+	MaxKneeSteps   = 50
+	MaxEvents      = 1000
+)
+
+// Quick-mode caps, see (*Scenario).Quick.
+const (
+	QuickDuration  = 2 * time.Second
+	QuickWarmup    = 500 * time.Millisecond
+	QuickKneeStep  = 500 * time.Millisecond
+	QuickKneeSteps = 3
+)
+
+// Scenario is one parsed, validated and defaulted scenario file.
+type Scenario struct {
+	// Name identifies the scenario in results; default: the file's base
+	// name without extension. Letters, digits, '.', '_' and '-' only.
+	Name string `yaml:"name"`
+	// Description is free text for reports.
+	Description string `yaml:"description"`
+	// Control also measures the noauth control server (same HTTP stack, no
+	// verification) so reports can subtract the harness's own cost.
+	// Default false; the steady scenarios set it.
+	Control bool `yaml:"control"`
+	// Tokens is the number of generated tokens in token.shadow, >= 1.
+	// Default DefaultTokens. Token i has the id TokenID(i). Must not be set
+	// together with matrix.tokens.
+	Tokens int `yaml:"tokens"`
+	// Hash says how the generated secrets are hashed.
+	Hash Hash `yaml:"hash"`
+	// Mix weights the kinds of requests sent. Default: valid only.
+	Mix Mix `yaml:"mix"`
+	// Load is the offered load.
+	Load LoadConfig `yaml:"load"`
+	// Server is the server-side setup.
+	Server Server `yaml:"server"`
+	// Verifiers to measure, in order. Default: every known verifier, in the
+	// order the caller passed them. Names must be known and unique.
+	Verifiers []string `yaml:"verifiers"`
+	// Matrix, if not empty, sweeps parameters; see Expand.
+	Matrix Matrix `yaml:"matrix"`
+	// Events happen during the measured window, sorted by At (stable).
+	Events []Event `yaml:"events"`
+
+	// Path is the file the scenario was parsed from.
+	Path string `yaml:"-"`
+}
+
+// Scheme names a crypt hash scheme for the generated secrets.
+type Scheme string
+
+// Known hash schemes.
+const (
+	SchemeSHA256   Scheme = "sha256"   // $5$, PBS before 2024
+	SchemeSHA512   Scheme = "sha512"   // $6$
+	SchemeYescrypt Scheme = "yescrypt" // $y$, PBS today
+)
+
+// Hash configures the crypt hash of the generated secrets.
+type Hash struct {
+	// Scheme: sha256 (default), sha512 or yescrypt.
+	Scheme Scheme `yaml:"scheme"`
+	// Cost: 0 means the scheme's default (see EffectiveCost). For sha256
+	// and sha512 it is the rounds, 1000..999999999; for yescrypt the
+	// libxcrypt cost, 1..11.
+	Cost int `yaml:"cost"`
+}
+
+// Default costs per scheme, as PBS/libxcrypt use them.
+const (
+	DefaultSHARounds    = 5000
+	DefaultYescryptCost = 5
+)
+
+// EffectiveCost returns Cost, or the scheme's default when Cost is 0.
+func (h Hash) EffectiveCost() int {
+	if h.Cost != 0 {
+		return h.Cost
+	}
+	if h.Scheme == SchemeYescrypt {
+		return DefaultYescryptCost
+	}
+	return DefaultSHARounds
+}
+
+// Mix weights the request kinds. Weights are >= 0 and not all 0; they need
+// not sum to anything. When the mix field is absent the default is valid
+// only.
+type Mix struct {
+	Valid       float64 `yaml:"valid"`        // current secret of an existing token
+	WrongSecret float64 `yaml:"wrong_secret"` // existing token id, wrong secret
+	Unknown     float64 `yaml:"unknown"`      // well-formed id that is not in token.shadow
+	Malformed   float64 `yaml:"malformed"`    // header that does not parse
+}
+
+// Fractions returns the weights normalised to sum 1 (all 0 for a zero mix).
+func (m Mix) Fractions() Mix {
+	t := m.Valid + m.WrongSecret + m.Unknown + m.Malformed
+	if t <= 0 {
+		return Mix{}
+	}
+	return Mix{m.Valid / t, m.WrongSecret / t, m.Unknown / t, m.Malformed / t}
+}
+
+// Shape is the load's form over time.
+type Shape string
+
+// Load shapes.
+const (
+	// ShapeConstant offers Load.Rate for Load.Duration.
+	ShapeConstant Shape = "constant"
+	// ShapeStages offers each stage's rate for its duration, in order.
+	ShapeStages Shape = "stages"
+	// ShapeKnee only runs the knee search of Load.Knee.
+	ShapeKnee Shape = "knee"
+)
+
+// HeaderForm is the Authorization header dialect sent by the client.
+type HeaderForm string
+
+// Header forms.
+const (
+	HeaderPBS HeaderForm = "pbs" // PBSAPIToken=id:secret
+	HeaderPDM HeaderForm = "pdm" // PDMAPIToken=id:secret
+	HeaderPVE HeaderForm = "pve" // PVEAPIToken=id=secret
+)
+
+// LoadConfig is the offered load of one run. Every run is: warm-up (not
+// measured), then the measured window; constant and stages loads are
+// repeated Repeats times; a knee search, if configured, runs once per
+// variant and verifier after the repeats.
+type LoadConfig struct {
+	// Shape: constant (default), stages or knee.
+	Shape Shape `yaml:"shape"`
+	// Rate in requests/s for shape constant, > 0. Must be absent for the
+	// other shapes.
+	Rate float64 `yaml:"rate"`
+	// Stages for shape stages, at least one; only with shape stages.
+	Stages []Stage `yaml:"stages"`
+	// Knee configures a search for the rate where p99 latency exceeds a
+	// bound or the server falls short of the offered rate. Required for
+	// shape knee; with constant or stages it runs after the repeats.
+	Knee *Knee `yaml:"knee"`
+	// Duration of the measured window, > 0, default DefaultDuration. For
+	// shape stages it defaults to (and must equal) the stages' sum; for
+	// shape knee it must be absent.
+	Duration time.Duration `yaml:"duration"`
+	// Warmup before the measured window, >= 0, default DefaultWarmup; not
+	// longer than Duration.
+	Warmup time.Duration `yaml:"warmup"`
+	// Repeats of the measured window, 1..MaxRepeats, default 1.
+	Repeats int `yaml:"repeats"`
+	// Concurrency is the number of client workers (connections); 0 means
+	// the open model: requests are sent at the rate whatever the latency.
+	// Must not be set together with matrix.concurrency.
+	Concurrency int `yaml:"concurrency"`
+	// HeaderForm: pbs (default), pdm or pve.
+	HeaderForm HeaderForm `yaml:"header_form"`
+}
+
+// Stage is one step of a staged load.
+type Stage struct {
+	Rate     float64       `yaml:"rate"`     // requests/s, > 0
+	Duration time.Duration `yaml:"duration"` // > 0
+}
+
+// Knee configures a knee search: rates Start, Start*Factor, ... up to Max
+// (the last step is clamped to Max), each for StepDuration, stopping early
+// when p99 latency exceeds P99Bound or the achieved rate falls short of
+// the offered one.
+type Knee struct {
+	Start        float64       `yaml:"start"`         // first rate, req/s, > 0
+	Max          float64       `yaml:"max"`           // last rate, req/s, > Start
+	StepDuration time.Duration `yaml:"step_duration"` // > 0, default DefaultKneeStep
+	P99Bound     time.Duration `yaml:"p99_bound"`     // > 0, default DefaultKneeP99Bound
+	Factor       float64       `yaml:"factor"`        // > 1, default DefaultKneeFactor
+	MaxSteps     int           `yaml:"max_steps"`     // >= 0; 0 = no limit but Max
+}
+
+// Steps returns the offered rate of each step, at most MaxKneeSteps.
+func (k Knee) Steps() []float64 {
+	f := k.Factor
+	if f == 0 {
+		f = DefaultKneeFactor
+	}
+	var out []float64
+	if !(k.Start > 0) || !(f > 1) || math.IsInf(k.Start, 0) {
+		return nil
+	}
+	for r := k.Start; len(out) < MaxKneeSteps; r *= f {
+		if r >= k.Max {
+			out = append(out, k.Max)
+			break
+		}
+		out = append(out, r)
+	}
+	if k.MaxSteps > 0 && len(out) > k.MaxSteps {
+		out = out[:k.MaxSteps]
+	}
+	return out
+}
+
+// Server is the server-side setup.
+type Server struct {
+	// GOMAXPROCS of each server process; 0 = the Go runtime's default.
+	// Must not be set together with matrix.gomaxprocs.
+	GOMAXPROCS int `yaml:"gomaxprocs"`
+	// TLS serves HTTPS (self-signed) instead of HTTP.
+	TLS bool `yaml:"tls"`
+	// Processes serving the same token.shadow and sharing the generation
+	// counter, 1..MaxProcesses, default 1.
+	Processes int `yaml:"processes"`
+	// TTL of the ttl verifier's metadata window, > 0, default
+	// DefaultServerTTL (PBS's 60 s).
+	TTL time.Duration `yaml:"ttl"`
+}
+
+// Matrix sweeps parameters; Expand builds the cartesian product. Each axis
+// has 1..MaxMatrixAxis distinct values.
+type Matrix struct {
+	Tokens      []int `yaml:"tokens"`      // each >= 1
+	Concurrency []int `yaml:"concurrency"` // each >= 0
+	GOMAXPROCS  []int `yaml:"gomaxprocs"`  // each >= 0
+}
+
+// Empty reports whether no axis is set.
+func (m Matrix) Empty() bool {
+	return len(m.Tokens) == 0 && len(m.Concurrency) == 0 && len(m.GOMAXPROCS) == 0
+}
+
+// EventKind names what happens at an event.
+type EventKind string
+
+// Event kinds. Every kind names the token whose old secret the revocation
+// probe keeps sending, so the staleness of each event is measured.
+const (
+	// EventAPIRotate replaces the token's secret through the API (file
+	// lock, atomic rewrite, generation bump).
+	EventAPIRotate EventKind = "api-rotate"
+	// EventAPIRevoke deletes the token through the API.
+	EventAPIRevoke EventKind = "api-revoke"
+	// EventAPIAdd adds a new token through the API; Token must be a new id.
+	EventAPIAdd EventKind = "api-add"
+	// EventManualEdit rewrites token.shadow with a new secret for the
+	// token without the lock or a generation bump (an admin's editor).
+	EventManualEdit EventKind = "manual-edit"
+	// EventManualRestore restores an earlier same-length file and its
+	// mtime (cp -p of a backup), so (mtime, len) look unchanged.
+	EventManualRestore EventKind = "manual-restore"
+	// EventCoarseMtime is a manual edit on a filesystem whose mtime has
+	// the given Granularity, within the same mtime tick as the last write.
+	EventCoarseMtime EventKind = "coarse-mtime"
+	// EventStaleStat is a manual edit while stat(2) answers are cached for
+	// TTL (a FUSE filesystem such as pmxcfs).
+	EventStaleStat EventKind = "stale-stat"
+)
+
+// EventKinds lists the known event kinds in documentation order.
+func EventKinds() []EventKind {
+	return []EventKind{EventAPIRotate, EventAPIRevoke, EventAPIAdd, EventManualEdit, EventManualRestore, EventCoarseMtime, EventStaleStat}
+}
+
+// IsAPI reports whether the event goes through the API (and so has From).
+func (k EventKind) IsAPI() bool {
+	return k == EventAPIRotate || k == EventAPIRevoke || k == EventAPIAdd
+}
+
+// Origin says which process performs an API event.
+type Origin string
+
+// Origins.
+const (
+	// FromSelf: through the API of the (first) serving process.
+	FromSelf Origin = "self"
+	// FromOther: from another OS process that shares the file lock and the
+	// generation counter but not the serving process's cache.
+	FromOther Origin = "other"
+)
+
+// Event is one timeline entry.
+type Event struct {
+	// At is the time from the start of the measured window, > 0 and
+	// shorter than the measured duration.
+	At time.Duration `yaml:"at"`
+	// Kind of event.
+	Kind EventKind `yaml:"kind"`
+	// Token as written: an index into the generated tokens ("0") or an id.
+	// It must exist when the event happens (generated, or added by an
+	// earlier api-add); api-add must name a new id instead.
+	Token string `yaml:"token"`
+	// From: self (default) or other; only for api-* kinds.
+	From Origin `yaml:"from"`
+	// Granularity of mtime for coarse-mtime: 1s or 2s; only there.
+	Granularity time.Duration `yaml:"granularity"`
+	// TTL for stale-stat: how long stat answers are cached, > 0; only
+	// there.
+	TTL time.Duration `yaml:"ttl"`
+	// ProbeRate in requests/s of the revocation probe, > 0, default
+	// DefaultProbeRate.
+	ProbeRate float64 `yaml:"probe_rate"`
+
+	// TokenIndex is the resolved generated-token index, or -1 when Token
+	// names an id that is not generated (api-add, or one it added).
+	TokenIndex int `yaml:"-"`
+	// TokenID is the resolved token id.
+	TokenID string `yaml:"-"`
+}
+
+// TokenID returns the id of generated token i. The generator and the
+// parser agree on it so events can name tokens by index or by id.
+func TokenID(i int) string {
+	return "bench@pbs!t" + strconv.Itoa(i)
+}
+
+// tokenIndex inverts TokenID; ok is false for any other string.
+func tokenIndex(id string) (int, bool) {
+	rest, ok := strings.CutPrefix(id, "bench@pbs!t")
+	if !ok || rest == "" || (len(rest) > 1 && rest[0] == '0') {
+		return 0, false
+	}
+	for _, c := range rest {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+	}
+	i, err := strconv.Atoi(rest)
+	return i, err == nil
+}
+
+// Measured returns the length of one measured window: Duration for
+// constant and stages loads, the knee search's total for shape knee.
+func (l LoadConfig) Measured() time.Duration {
+	if l.Shape == ShapeKnee && l.Knee != nil {
+		return l.Knee.searchTime()
+	}
+	return l.Duration
+}
+
+func (k *Knee) searchTime() time.Duration {
+	return time.Duration(len(k.Steps())) * k.StepDuration
+}
+
+// Param is one matrix coordinate of a variant.
+type Param struct {
+	Axis  string // "tokens", "concurrency" or "gomaxprocs"
+	Value int
+}
+
+func (p Param) String() string { return p.Axis + "=" + strconv.Itoa(p.Value) }
+
+// Variant is one concrete point of a scenario's matrix.
+type Variant struct {
+	// Name is the scenario name plus the matrix coordinates, e.g.
+	// "steady/tokens=100" or "concurrency/concurrency=8,gomaxprocs=2";
+	// just the scenario name when there is no matrix.
+	Name string
+	// Base is the scenario's name.
+	Base string
+	// Params are the matrix coordinates, in axis order tokens,
+	// concurrency, gomaxprocs.
+	Params []Param
+	// Scenario is a deep copy with the coordinates applied, Matrix empty
+	// and Name == the variant's Name.
+	Scenario *Scenario
+}
+
+// Expand returns the cartesian product of the matrix axes (tokens, then
+// concurrency, then gomaxprocs; the last axis varies fastest). Without a
+// matrix it returns one variant equal to s.
+func (s *Scenario) Expand() []Variant {
+	type axis struct {
+		name string
+		vals []int
+		set  func(*Scenario, int)
+	}
+	var axes []axis
+	if len(s.Matrix.Tokens) > 0 {
+		axes = append(axes, axis{"tokens", s.Matrix.Tokens, func(c *Scenario, v int) { c.Tokens = v }})
+	}
+	if len(s.Matrix.Concurrency) > 0 {
+		axes = append(axes, axis{"concurrency", s.Matrix.Concurrency, func(c *Scenario, v int) { c.Load.Concurrency = v }})
+	}
+	if len(s.Matrix.GOMAXPROCS) > 0 {
+		axes = append(axes, axis{"gomaxprocs", s.Matrix.GOMAXPROCS, func(c *Scenario, v int) { c.Server.GOMAXPROCS = v }})
+	}
+	out := []Variant{{Name: s.Name, Base: s.Name}}
+	for _, a := range axes {
+		next := make([]Variant, 0, len(out)*len(a.vals))
+		for _, v := range out {
+			for _, val := range a.vals {
+				ps := append(append([]Param(nil), v.Params...), Param{a.name, val})
+				next = append(next, Variant{Base: s.Name, Params: ps})
+			}
+		}
+		out = next
+	}
+	for i := range out {
+		c := s.clone()
+		c.Matrix = Matrix{}
+		names := make([]string, len(out[i].Params))
+		for j, p := range out[i].Params {
+			names[j] = p.String()
+			for _, a := range axes {
+				if a.name == p.Axis {
+					a.set(c, p.Value)
+				}
+			}
+		}
+		if len(names) > 0 {
+			c.Name = s.Name + "/" + strings.Join(names, ",")
+		}
+		out[i].Name = c.Name
+		out[i].Scenario = c
+	}
+	return out
+}
+
+// clone returns a deep copy.
+func (s *Scenario) clone() *Scenario {
+	c := *s
+	c.Load.Stages = append([]Stage(nil), s.Load.Stages...)
+	if s.Load.Knee != nil {
+		k := *s.Load.Knee
+		c.Load.Knee = &k
+	}
+	c.Verifiers = append([]string(nil), s.Verifiers...)
+	c.Matrix = Matrix{
+		Tokens:      append([]int(nil), s.Matrix.Tokens...),
+		Concurrency: append([]int(nil), s.Matrix.Concurrency...),
+		GOMAXPROCS:  append([]int(nil), s.Matrix.GOMAXPROCS...),
+	}
+	c.Events = append([]Event(nil), s.Events...)
+	return &c
+}
+
+// Quick returns a copy with short phases for smoke runs: measured window
+// at most QuickDuration (stages and event times scaled by the same
+// factor), warm-up at most QuickWarmup, one repeat, knee steps at most
+// QuickKneeStep long and at most QuickKneeSteps of them. Timers that were
+// meant to fire inside the run (server TTL, stale-stat TTL shorter than
+// warm-up plus window) are scaled too, so the quick run still shows them.
+// The matrix is kept.
+func (s *Scenario) Quick() *Scenario {
+	c := s.clone()
+	l := &c.Load
+	total := l.Warmup + l.Duration
+	f := 1.0
+	if l.Shape != ShapeKnee && l.Duration > QuickDuration {
+		f = float64(QuickDuration) / float64(l.Duration)
+	}
+	scale := func(d time.Duration) time.Duration {
+		n := time.Duration(float64(d) * f)
+		if n < 1 && d > 0 {
+			n = 1
+		}
+		return n
+	}
+	if l.Shape != ShapeKnee {
+		if l.Shape == ShapeStages {
+			var sum time.Duration
+			for i := range l.Stages {
+				l.Stages[i].Duration = scale(l.Stages[i].Duration)
+				sum += l.Stages[i].Duration
+			}
+			l.Duration = sum
+		} else {
+			l.Duration = min(l.Duration, QuickDuration)
+		}
+		for i := range c.Events {
+			e := &c.Events[i]
+			e.At = min(scale(e.At), l.Duration-1)
+			if e.Kind == EventStaleStat && e.TTL < total {
+				e.TTL = scale(e.TTL)
+			}
+		}
+		if c.Server.TTL < total {
+			c.Server.TTL = scale(c.Server.TTL)
+		}
+	}
+	l.Warmup = min(l.Warmup, QuickWarmup)
+	if l.Shape != ShapeKnee {
+		l.Warmup = min(l.Warmup, l.Duration)
+	}
+	l.Repeats = 1
+	if l.Knee != nil {
+		l.Knee.StepDuration = min(l.Knee.StepDuration, QuickKneeStep)
+		l.Knee.MaxSteps = min(len(l.Knee.Steps()), QuickKneeSteps)
+	}
+	return c
+}
+
+// EstimatedRuntime is the summed length of all warm-ups, measured windows
+// and knee steps of every variant and verifier (plus the noauth control
+// when Control is set). It excludes setup such as hashing the tokens, and
+// is what the suite budget test adds up.
+func (s *Scenario) EstimatedRuntime() time.Duration {
+	l := s.Load
+	var perRun time.Duration
+	if l.Shape == ShapeKnee {
+		perRun = l.Warmup + l.Measured()
+	} else {
+		perRun = time.Duration(l.Repeats) * (l.Warmup + l.Duration)
+		if l.Knee != nil {
+			perRun += l.Knee.searchTime()
+		}
+	}
+	runs := len(s.Verifiers)
+	if s.Control {
+		runs++
+	}
+	variants := max(len(s.Matrix.Tokens), 1) * max(len(s.Matrix.Concurrency), 1) * max(len(s.Matrix.GOMAXPROCS), 1)
+	return time.Duration(variants*runs) * perRun
+}
+
+// String is a short human description for logs.
+func (s *Scenario) String() string {
+	return fmt.Sprintf("%s (%s, %d tokens, %s)", s.Name, s.Load.Shape, s.Tokens, s.Load.Measured())
+}

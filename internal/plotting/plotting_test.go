@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/authbench/authbench/internal/results"
@@ -65,43 +66,34 @@ func synthetic() *results.File {
 	return f
 }
 
+// TestPlotsWritten draws everything once through All (rendering is the slow
+// part under -race) and checks each plot function's files.
 func TestPlotsWritten(t *testing.T) {
 	t.Parallel()
-	f := synthetic()
-	tests := []struct {
-		name     string
-		fn       func(string, *results.File, string) ([]string, error)
-		scenario string
-		want     []string
-	}{
-		{"knee", Knee, "steady", []string{"knee-steady"}},
-		{"latency", Latency, "steady", []string{"latency-steady"}},
-		{"cpushare", CPUShare, "steady", []string{"cpushare-steady"}},
-		{"cpucost", CPUCost, "steady", []string{"cpucost-steady"}},
-		{"staleness", Staleness, "steady", []string{"staleness-steady-revoke-api"}},
-		{"tokens", Tokens, "tokens", []string{"tokens-tokens"}},
-		{"fallback", Fallback, "contention", []string{"fallback-contention"}},
-		{"resets", Resets, "multiproc", []string{"resets-multiproc"}},
+	dir := t.TempDir()
+	got, err := All(dir, synthetic())
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			dir := t.TempDir()
-			got, err := tc.fn(dir, f, tc.scenario)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(got) != len(tc.want) {
-				t.Fatalf("names = %v, want %v", got, tc.want)
-			}
-			for i, name := range got {
-				if name != tc.want[i] {
-					t.Errorf("name %d = %q, want %q", i, name, tc.want[i])
-				}
+	want := map[string][]string{
+		"steady":     {"knee-steady", "latency-steady", "cpushare-steady", "cpucost-steady", "staleness-steady-revoke-api"},
+		"tokens":     {"knee-tokens", "tokens-tokens"}, // no latencies, CPU or revocations there
+		"contention": {"knee-contention", "fallback-contention"},
+		"multiproc":  {"knee-multiproc", "resets-multiproc"},
+	}
+	if len(got) != len(want) {
+		t.Errorf("scenarios %v, want %d", got, len(want))
+	}
+	for sc, names := range want {
+		if !slices.Equal(got[sc], names) {
+			t.Errorf("scenario %s: plots %v, want %v", sc, got[sc], names)
+		}
+		for _, name := range got[sc] {
+			t.Run(name, func(t *testing.T) {
 				checkPNG(t, filepath.Join(dir, name+".png"))
 				checkSVG(t, filepath.Join(dir, name+".svg"))
-			}
-		})
+			})
+		}
 	}
 }
 
@@ -143,21 +135,6 @@ func TestPlotsSkipped(t *testing.T) {
 				t.Errorf("%d files written, want none", len(entries))
 			}
 		})
-	}
-}
-
-func TestAll(t *testing.T) {
-	t.Parallel()
-	dir := filepath.Join(t.TempDir(), "plots")
-	got, err := All(dir, synthetic())
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]int{"steady": 5, "tokens": 2, "contention": 2, "multiproc": 2} // no latencies there
-	for s, n := range want {
-		if len(got[s]) != n {
-			t.Errorf("scenario %s: %d plots %v, want %d", s, len(got[s]), got[s], n)
-		}
 	}
 }
 

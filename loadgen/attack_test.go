@@ -61,7 +61,7 @@ func TestAttack(t *testing.T) {
 		t.Errorf("status codes %v, want both 200 and 401", res.StatusCodes)
 	}
 	var total uint64
-	for _, k := range Kinds {
+	for _, k := range AllKinds() {
 		kc := res.Kinds[k]
 		if kc.Requests == 0 || kc.Expected != kc.Requests {
 			t.Errorf("kind %s: %+v", k, kc)

@@ -268,7 +268,7 @@ func TestMixProportions(t *testing.T) {
 					}
 				}
 			}
-			for _, k := range Kinds {
+			for _, k := range AllKinds() {
 				want := tt.mix.Fraction(k)
 				got := float64(counts[k]) / n
 				if d := got - want; d > 0.002 || d < -0.002 {
@@ -408,7 +408,7 @@ func TestNewTargeterErrors(t *testing.T) {
 }
 
 func TestKindText(t *testing.T) {
-	for _, k := range Kinds {
+	for _, k := range AllKinds() {
 		b, err := k.MarshalText()
 		if err != nil {
 			t.Fatal(err)

@@ -51,8 +51,10 @@ var kindNames = [...]string{
 	KindMalformed:   "malformed",
 }
 
-// Kinds lists every Kind in order.
-var Kinds = [...]Kind{KindValid, KindWrongSecret, KindUnknown, KindMalformed}
+// AllKinds lists every Kind in order.
+func AllKinds() [numKinds]Kind {
+	return [numKinds]Kind{KindValid, KindWrongSecret, KindUnknown, KindMalformed}
+}
 
 // String returns "valid", "wrong-secret", "unknown" or "malformed".
 func (k Kind) String() string {

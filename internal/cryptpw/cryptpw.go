@@ -56,7 +56,8 @@ const (
 	MinRounds      = 1000
 	MaxCryptRounds = 999999999
 	// MaxRounds is this package's bound on SHA-crypt rounds: 200 times the
-	// default, roughly 0.5 s of CPU per SHA-512 verification here.
+	// default, about 0.7 s of CPU for one SHA-512 verification on a 2-core
+	// AMD EPYC VM.
 	MaxRounds = 1_000_000
 
 	// DefaultYescryptCost is libxcrypt's default cost (N=4096, r=32,

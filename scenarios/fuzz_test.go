@@ -15,10 +15,11 @@ func FuzzParse(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	broken, err := filepath.Glob(filepath.Join("testdata", "broken", "*.yaml"))
+	broken, err := filepath.Glob(filepath.Join("testdata", "*", "*.yaml"))
 	if err != nil {
 		f.Fatal(err)
 	}
+	seeds = append(seeds, filepath.Join("testdata", "example.yaml"))
 	for _, p := range append(seeds, broken...) {
 		data, err := os.ReadFile(p)
 		if err != nil {

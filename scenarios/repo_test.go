@@ -112,3 +112,17 @@ func checkQuick(t *testing.T, s *Scenario) {
 		t.Errorf("quick changed the matrix")
 	}
 }
+
+// TestDocExample keeps the package documentation's example valid.
+func TestDocExample(t *testing.T) {
+	s, err := Load(filepath.Join("testdata", "example.yaml"), knownVerifiers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(s.Expand()); got != 8 {
+		t.Errorf("example expands to %d variants, want 8", got)
+	}
+	if s.Tokens != 10 {
+		t.Errorf("tokens with matrix.tokens = %d, want the smallest (10)", s.Tokens)
+	}
+}

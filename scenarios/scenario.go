@@ -17,6 +17,34 @@
 //
 // The parser does not import the verifier registry; callers pass the known
 // verifier names so that the dependency points one way only.
+//
+// A file using most fields (defaults in the type docs; testdata/example.yaml
+// is this example and is parsed by the tests):
+//
+//	# Question: how long is a rotated secret still accepted?
+//	name: example            # default: the file's base name
+//	description: free text
+//	control: false           # also measure the noauth control server
+//	hash: {scheme: sha256, cost: 0}
+//	mix: {valid: 9, wrong_secret: 1, unknown: 0, malformed: 0}
+//	load:
+//	  shape: constant        # constant | stages (with stages: [{rate, duration}]) | knee
+//	  rate: 100              # req/s, constant only
+//	  knee: {start: 100, max: 800, factor: 2, step_duration: 500ms, p99_bound: 50ms, max_steps: 0}
+//	  duration: 4s
+//	  warmup: 1s
+//	  repeats: 1
+//	  header_form: pbs       # pbs | pdm | pve
+//	server: {tls: false, processes: 1, ttl: 60s}
+//	verifiers: [uncached, generation, mtime, ttl]
+//	matrix:                  # instead of tokens, load.concurrency, server.gomaxprocs
+//	  tokens: [10, 100]
+//	  concurrency: [0, 8]    # 0 = open model
+//	  gomaxprocs: [1, 2]     # 0 = Go's default
+//	events:
+//	  - {at: 1s, kind: api-rotate, token: 0, from: self, probe_rate: 50}
+//	  - {at: 2s, kind: coarse-mtime, token: bench@pbs!t1, granularity: 1s}
+//	  - {at: 3s, kind: stale-stat, token: 2, ttl: 1s}
 package scenarios
 
 import (
@@ -76,7 +104,8 @@ type Scenario struct {
 	Control bool `yaml:"control"`
 	// Tokens is the number of generated tokens in token.shadow, >= 1.
 	// Default DefaultTokens. Token i has the id TokenID(i). Must not be set
-	// together with matrix.tokens.
+	// together with matrix.tokens; with that axis it holds the smallest
+	// value until Expand applies each one.
 	Tokens int `yaml:"tokens"`
 	// Hash says how the generated secrets are hashed.
 	Hash Hash `yaml:"hash"`
@@ -197,8 +226,8 @@ type LoadConfig struct {
 	// shape stages it defaults to (and must equal) the stages' sum; for
 	// shape knee it must be absent.
 	Duration time.Duration `yaml:"duration"`
-	// Warmup before the measured window, >= 0, default DefaultWarmup; not
-	// longer than Duration.
+	// Warmup before the measured window, >= 0, default DefaultWarmup (or
+	// Duration, if that is shorter); not longer than Duration.
 	Warmup time.Duration `yaml:"warmup"`
 	// Repeats of the measured window, 1..MaxRepeats, default 1.
 	Repeats int `yaml:"repeats"`

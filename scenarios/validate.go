@@ -184,6 +184,9 @@ func (k *checker) tokens() {
 	s := k.s
 	if !k.has("tokens") {
 		s.Tokens = DefaultTokens
+		if len(s.Matrix.Tokens) > 0 && k.has("matrix.tokens") {
+			s.Tokens = k.minTokens()
+		}
 		return
 	}
 	k.intRange("tokens", s.Tokens, 1, MaxTokens)

@@ -110,6 +110,9 @@ type Bound struct {
 	APIOtherProcess Staleness // the same, from another process sharing the generation
 	ManualEdit      Staleness // file rewritten without lock or generation bump
 	SameLenRestore  Staleness // same-length rewrite restoring the earlier mtime (cp -p)
+	// UsesFileMetadata is set when change detection relies on stat(2), so
+	// coarse or cached file-system timestamps widen the bounds above.
+	UsesFileMetadata bool
 }
 
 // Staleness is a duration, or Unbounded.

@@ -21,7 +21,7 @@ type mtimeVerifier struct {
 
 func newMtime(cfg Config) (Verifier, error) {
 	return &mtimeVerifier{
-		base:  base{name: "mtime", store: cfg.Store, bound: Bound{SameLenRestore: unbounded}},
+		base:  base{name: "mtime", store: cfg.Store, bound: Bound{SameLenRestore: unbounded, UsesFileMetadata: true}},
 		cache: newSecretCache(),
 		clock: cfg.now,
 	}, nil

@@ -30,7 +30,7 @@ func newTTL(cfg Config) (Verifier, error) {
 		return nil, errors.New("negative TTL")
 	}
 	return &ttlVerifier{
-		base:  base{name: "ttl", store: cfg.Store, bound: Bound{ManualEdit: Staleness{Max: ttl}, SameLenRestore: unbounded}},
+		base:  base{name: "ttl", store: cfg.Store, bound: Bound{ManualEdit: Staleness{Max: ttl}, SameLenRestore: unbounded, UsesFileMetadata: true}},
 		cache: newSecretCache(),
 		ttl:   ttl,
 		clock: cfg.now,

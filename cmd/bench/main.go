@@ -34,6 +34,10 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"token", "add|rotate|delete|list|gen|verify --shadow PATH ...  administer token.shadow", runToken},
+		{"serve", "--verifier NAME --shadow PATH [--addr A] [--tls] [--pprof-addr A]  run the server", runServe},
+		{"run", "[--quick] [--shard i/n] SCENARIO.yaml...  run scenarios, write reports/<run-id>/", runRun},
+		{"report", "DIR...  regenerate (or merge shards into) a report from saved results", runReport},
+		{"attack", "--url URL --tokens FILE [--rate R] [--duration D]  load any server", runAttack},
 	}
 }
 

@@ -78,34 +78,40 @@ type VerifierStats struct {
 
 // Run is one (scenario, verifier, load point) measurement.
 type Run struct {
-	Scenario           string          `json:"scenario"`
-	Verifier           string          `json:"verifier"`        // a registered verifier or "noauth" for the control
-	Phase              string          `json:"phase,omitempty"` // e.g. "constant", "knee-step", "stage-2"
-	Repeat             int             `json:"repeat"`
-	Tokens             int             `json:"tokens"`
-	Concurrency        int             `json:"concurrency,omitempty"`
-	ServerProcs        int             `json:"server_gomaxprocs,omitempty"`
-	Processes          int             `json:"processes,omitempty"`
-	TLS                bool            `json:"tls,omitempty"`
-	OfferedRPS         float64         `json:"offered_rps"`
-	AchievedRPS        float64         `json:"achieved_rps"`
-	ShortOfTarget      bool            `json:"short_of_target"` // achieved < 99 % of offered
-	Requests           uint64          `json:"requests"`
-	SuccessRatio       float64         `json:"success_ratio"`  // 2xx / all
-	ExpectedRatio      float64         `json:"expected_ratio"` // responses matching the mix's expectation / all
-	StatusCodes        map[string]int  `json:"status_codes,omitempty"`
-	DurationS          float64         `json:"duration_s"`
-	Latency            Latency         `json:"latency_us"`
-	CPUShare           CPUShare        `json:"cpu_share"`
-	CPUSecondsPer1kReq float64         `json:"cpu_s_per_1k_req"`
-	VerifierStats      VerifierStats   `json:"verifier_stats"`
-	SlowFraction       float64         `json:"slow_fraction"`      // slow / (fast+slow)
-	KneeRPS            float64         `json:"knee_rps,omitempty"` // set on the run that summarises a knee search
-	PerProcess         []VerifierStats `json:"per_process,omitempty"`
-	Profile            string          `json:"profile,omitempty"`    // relative to the report dir
-	Flamegraph         string          `json:"flamegraph,omitempty"` // relative to the report dir
-	Folded             string          `json:"folded,omitempty"`
-	ResultsFile        string          `json:"results_file,omitempty"` // vegeta binary results
+	Scenario           string         `json:"scenario"`
+	Verifier           string         `json:"verifier"`        // a registered verifier or "noauth" for the control
+	Phase              string         `json:"phase,omitempty"` // e.g. "constant", "knee-step", "stage-2"
+	Repeat             int            `json:"repeat"`
+	Tokens             int            `json:"tokens"`
+	Concurrency        int            `json:"concurrency,omitempty"`
+	ServerProcs        int            `json:"server_gomaxprocs,omitempty"`
+	Processes          int            `json:"processes,omitempty"`
+	TLS                bool           `json:"tls,omitempty"`
+	OfferedRPS         float64        `json:"offered_rps"`
+	AchievedRPS        float64        `json:"achieved_rps"`
+	ShortOfTarget      bool           `json:"short_of_target"` // achieved < 99 % of offered
+	Requests           uint64         `json:"requests"`
+	SuccessRatio       float64        `json:"success_ratio"`  // 2xx / all
+	ExpectedRatio      float64        `json:"expected_ratio"` // responses matching the mix's expectation / all
+	StatusCodes        map[string]int `json:"status_codes,omitempty"`
+	DurationS          float64        `json:"duration_s"`
+	Latency            Latency        `json:"latency_us"`
+	CPUShare           CPUShare       `json:"cpu_share"`
+	CPUSecondsPer1kReq float64        `json:"cpu_s_per_1k_req"`
+	VerifierStats      VerifierStats  `json:"verifier_stats"`
+	SlowFraction       float64        `json:"slow_fraction"`      // slow / (fast+slow)
+	KneeRPS            float64        `json:"knee_rps,omitempty"` // set on the run that summarises a knee search
+	// KneeCapped: the search reached its max rate without a bad step, so
+	// the real knee is higher than KneeRPS.
+	KneeCapped bool `json:"knee_capped,omitempty"`
+	// ClientCPUSecondsPer1kReq is the load generator's own CPU cost, to
+	// show whether it (and not the server) was the limit.
+	ClientCPUSecondsPer1kReq float64         `json:"client_cpu_s_per_1k_req,omitempty"`
+	PerProcess               []VerifierStats `json:"per_process,omitempty"`
+	Profile                  string          `json:"profile,omitempty"`    // relative to the report dir
+	Flamegraph               string          `json:"flamegraph,omitempty"` // relative to the report dir
+	Folded                   string          `json:"folded,omitempty"`
+	ResultsFile              string          `json:"results_file,omitempty"` // vegeta binary results
 }
 
 // Revocation is the measured staleness of one event for one verifier.

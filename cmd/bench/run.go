@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/authbench/authbench/impl"
+	"github.com/authbench/authbench/internal/report"
+	"github.com/authbench/authbench/internal/results"
+	"github.com/authbench/authbench/scenarios"
+)
+
+func runRun(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	quick := fs.Bool("quick", false, "short phases (smoke runs, CI)")
+	progress := fs.Bool("progress", true, "print progress lines to stderr")
+	outRoot := fs.String("out", "reports", "directory that receives reports/<run-id>/")
+	runID := fs.String("id", "", "run id (default: UTC timestamp)")
+	shard := fs.String("shard", "", "run shard i/n of the suite's jobs (CI matrix)")
+	inProcess := fs.Bool("in-process", false, "run servers inside this process (no GOMAXPROCS split; for tests)")
+	verifiers := fs.String("verifiers", "", "comma-separated verifiers to run (default: each scenario's list)")
+	fs.StringVar(new(string), "scenario", "", "deprecated: pass scenario files as arguments")
+	if err := fs.Parse(args); err != nil {
+		return exitCode(2, err)
+	}
+	paths := fs.Args()
+	if len(paths) == 0 {
+		return exitCode(2, errors.New("usage: bench run [flags] SCENARIO.yaml..."))
+	}
+	scs, err := scenarios.LoadAll(paths, impl.Names())
+	if err != nil {
+		return exitCode(2, err)
+	}
+	if *verifiers != "" {
+		want := strings.Split(*verifiers, ",")
+		for _, w := range want {
+			if !slices.Contains(impl.Names(), w) {
+				return exitCode(2, fmt.Errorf("unknown verifier %q (known: %v)", w, impl.Names()))
+			}
+		}
+		for _, s := range scs {
+			s.Verifiers = intersect(s.Verifiers, want)
+		}
+	}
+	si, sn, err := parseShard(*shard)
+	if err != nil {
+		return exitCode(2, err)
+	}
+	id := *runID
+	if id == "" {
+		id = time.Now().UTC().Format("20060102T150405Z")
+		if sn > 0 {
+			id += fmt.Sprintf("-shard%dof%d", si, sn)
+		}
+	}
+	dir := filepath.Join(*outRoot, id)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("output directory: %w", err)
+	}
+	if err := checkWritable(dir); err != nil {
+		return err
+	}
+	opts := scenarios.RunOptions{OutDir: dir, Quick: *quick, ShardIndex: si, ShardCount: sn}
+	if *progress {
+		opts.Progress = stderr
+	}
+	if !*inProcess {
+		if opts.BenchBinary, err = os.Executable(); err != nil {
+			return fmt.Errorf("locate bench binary: %w", err)
+		}
+	}
+	start := time.Now()
+	res, runErr := scenarios.Run(ctx, scs, opts)
+	if res == nil {
+		return runErr
+	}
+	res.RunID = id
+	res.Env = collectEnv()
+	res.Env.Suite = strings.Join(paths, " ")
+	if *quick {
+		res.Env.Suite += " (quick)"
+	}
+	res.Env.HashScheme, res.Env.HashCost = hashOf(scs)
+	res.Env.LoadSetup = loadSetup(*inProcess)
+	if runErr != nil {
+		res.Notes = append(res.Notes, "run stopped by an error: "+runErr.Error())
+	}
+	if err := writeOutputs(dir, res); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "finished in %s\n", time.Since(start).Round(time.Second))
+	fmt.Fprintln(stdout, filepath.Join(dir, report.MarkdownFile))
+	switch {
+	case runErr != nil:
+		return runErr
+	case res.Interrupted:
+		return exitCode(130, errors.New("interrupted: report holds the finished runs"))
+	}
+	if failed := failedRevocations(res); failed > 0 {
+		return exitCode(1, fmt.Errorf("%d revocation checks exceeded their declared bound (see the security table)", failed))
+	}
+	return nil
+}
+
+// writeOutputs writes results.json, the Go benchmark-format summary and
+// the report into dir.
+func writeOutputs(dir string, res *results.File) error {
+	if err := results.Write(dir, res); err != nil {
+		return err
+	}
+	if err := writeFileWith(filepath.Join(dir, "bench.txt"), func(w io.Writer) error { return results.WriteBenchFormat(w, res) }); err != nil {
+		return err
+	}
+	if err := report.Write(dir, res, report.Options{TargetScenarios: targetScenarios(res)}); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	return nil
+}
+
+// targetScenarios are where the issue's speed targets apply: the steady
+// valid-only load, not floods of wrong secrets that are never cached.
+func targetScenarios(res *results.File) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, r := range res.Runs {
+		if strings.HasPrefix(r.Scenario, "steady") && !seen[r.Scenario] {
+			seen[r.Scenario] = true
+			out = append(out, r.Scenario)
+		}
+	}
+	return out
+}
+
+func failedRevocations(res *results.File) int {
+	n := 0
+	for _, r := range res.Revocations {
+		if !r.Pass {
+			n++
+		}
+	}
+	return n
+}
+
+func hashOf(scs []*scenarios.Scenario) (string, int) {
+	if len(scs) == 0 {
+		return "", 0
+	}
+	h := scs[0].Hash
+	for _, s := range scs[1:] {
+		if s.Hash != h {
+			return "mixed (per scenario)", 0
+		}
+	}
+	return string(h.Scheme), h.EffectiveCost()
+}
+
+func loadSetup(inProcess bool) string {
+	if inProcess {
+		return "servers in the load generator's process (tests only: no CPU split)"
+	}
+	return "each server is a separate `bench serve` process (GOMAXPROCS from the scenario, default: all cores) on loopback; the vegeta load generator runs in the `bench run` process; the no-auth control on the same server shows the generator's ceiling"
+}
+
+func parseShard(s string) (int, int, error) {
+	if s == "" {
+		return 0, 0, nil
+	}
+	a, b, ok := strings.Cut(s, "/")
+	i, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || n < 1 || i < 1 || i > n {
+		return 0, 0, fmt.Errorf("--shard %q: want i/n with 1 <= i <= n", s)
+	}
+	return i, n, nil
+}
+
+func intersect(have, want []string) []string {
+	var out []string
+	for _, h := range have {
+		for _, w := range want {
+			if h == w {
+				out = append(out, h)
+			}
+		}
+	}
+	return out
+}
+
+func checkWritable(dir string) error {
+	f, err := os.CreateTemp(dir, ".write-test-*")
+	if err != nil {
+		return fmt.Errorf("output directory %s is not writable: %w", dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+func writeFileWith(path string, write func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return f.Close()
+}

@@ -1,0 +1,275 @@
+// Package node is one benchmark server process: a token store, a verifier,
+// the token-authenticated HTTP server, and a loopback admin listener with
+// pprof, counters, API mutations and file-system emulation for scenarios.
+// `bench serve` runs one; the scenario runner starts one or several, in
+// this process or as child processes, and talks to them only over HTTP.
+package node
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"os"
+	rpprof "runtime/pprof"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/authbench/authbench/impl"
+	"github.com/authbench/authbench/internal/cryptpw"
+	"github.com/authbench/authbench/internal/server"
+)
+
+// Config describes a node.
+type Config struct {
+	Shadow    string        // token.shadow path
+	Verifier  string        // registered verifier name
+	TTL       time.Duration // ttl verifier window (0 = default)
+	Addr      string        // traffic listener, e.g. 127.0.0.1:0
+	AdminAddr string        // admin/pprof listener; "" = none
+	TLS       bool
+	Scheme    cryptpw.Scheme // for secrets made through the admin API
+	Cost      int
+	Logger    *slog.Logger
+}
+
+// Node is a running server process's state.
+type Node struct {
+	cfg      Config
+	store    *impl.Store
+	verifier impl.Verifier
+	srv      *server.Server
+	ln, adm  net.Listener
+	started  time.Time
+
+	profMu sync.Mutex
+	prof   bytes.Buffer
+}
+
+// Start opens the store, builds the verifier and starts both listeners.
+// It returns once they accept connections; Wait blocks until ctx ends.
+func Start(ctx context.Context, cfg Config) (*Node, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	store, err := impl.OpenStore(cfg.Shadow, impl.StoreOptions{Scheme: cfg.Scheme, Cost: cfg.Cost})
+	if err != nil {
+		return nil, err
+	}
+	v, err := impl.New(cfg.Verifier, impl.Config{Store: store, TTL: cfg.TTL})
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	srv, err := server.New(server.Options{Verifier: v, Store: store, Logger: cfg.Logger, TLS: cfg.TLS})
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	n := &Node{cfg: cfg, store: store, verifier: v, srv: srv, started: time.Now()}
+	if n.ln, err = listen(cfg.Addr); err != nil {
+		store.Close()
+		return nil, err
+	}
+	if cfg.AdminAddr != "" {
+		if n.adm, err = listen(cfg.AdminAddr); err != nil {
+			n.ln.Close()
+			store.Close()
+			return nil, err
+		}
+	}
+	return n, nil
+}
+
+func listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return nil, fmt.Errorf("address %s already in use", addr)
+		}
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// URL is the traffic base URL.
+func (n *Node) URL() string {
+	scheme := "http"
+	if n.cfg.TLS {
+		scheme = "https"
+	}
+	return scheme + "://" + n.ln.Addr().String()
+}
+
+// AdminURL is the admin base URL ("" without an admin listener).
+func (n *Node) AdminURL() string {
+	if n.adm == nil {
+		return ""
+	}
+	return "http://" + n.adm.Addr().String()
+}
+
+// Verifier is the node's verifier (for in-process callers and tests).
+func (n *Node) Verifier() impl.Verifier { return n.verifier }
+
+// Serve runs until ctx is cancelled, then shuts both listeners down.
+func (n *Node) Serve(ctx context.Context) error {
+	defer n.store.Close()
+	var wg sync.WaitGroup
+	errc := make(chan error, 2)
+	wg.Add(1)
+	go func() { defer wg.Done(); errc <- n.srv.Serve(ctx, n.ln) }()
+	if n.adm != nil {
+		admin := &http.Server{Handler: n.adminMux(), ReadHeaderTimeout: 5 * time.Second}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := admin.Serve(n.adm); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("admin listener: %w", err)
+			}
+		}()
+		go func() {
+			<-ctx.Done()
+			sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			admin.Shutdown(sctx)
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Snapshot is what /authbench/stats returns.
+type Snapshot struct {
+	PID        int        `json:"pid"`
+	Verifier   string     `json:"verifier"`
+	Stats      impl.Stats `json:"stats"`
+	Generation uint64     `json:"generation"`
+	UptimeS    float64    `json:"uptime_s"`
+}
+
+func (n *Node) adminMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("GET /authbench/stats", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, Snapshot{
+			PID: os.Getpid(), Verifier: n.verifier.Name(), Stats: n.verifier.Stats(),
+			Generation: n.store.Generation().Load(), UptimeS: time.Since(n.started).Seconds(),
+		})
+	})
+	// API mutations through this process, as the PBS API would make them:
+	// the response carries a new secret back to the runner over loopback.
+	mux.HandleFunc("POST /authbench/admin/mutate", func(w http.ResponseWriter, r *http.Request) {
+		op, id := r.URL.Query().Get("op"), r.URL.Query().Get("token")
+		var secret string
+		var err error
+		switch op {
+		case "rotate":
+			secret, err = n.store.Rotate(r.Context(), id)
+		case "add":
+			secret, err = n.store.Add(r.Context(), id)
+		case "revoke":
+			err = n.store.Delete(r.Context(), id)
+		default:
+			err = fmt.Errorf("unknown op %q", op)
+		}
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"secret": secret})
+	})
+	// CPU profiles bracket exactly the measured window (the stock
+	// /debug/pprof/profile only takes whole seconds).
+	mux.HandleFunc("POST /authbench/profile/start", func(w http.ResponseWriter, r *http.Request) {
+		n.profMu.Lock()
+		defer n.profMu.Unlock()
+		n.prof.Reset()
+		if err := rpprof.StartCPUProfile(&n.prof); err != nil {
+			writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{})
+	})
+	mux.HandleFunc("POST /authbench/profile/stop", func(w http.ResponseWriter, r *http.Request) {
+		n.profMu.Lock()
+		defer n.profMu.Unlock()
+		rpprof.StopCPUProfile()
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Write(n.prof.Bytes())
+	})
+	mux.HandleFunc("POST /authbench/admin/fs", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		f, err := StatFilterFor(q.Get("coarse"), q.Get("stale"))
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			return
+		}
+		n.store.SetStatFilter(f)
+		writeJSON(w, http.StatusOK, map[string]string{})
+	})
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(v)
+}
+
+// StatFilterFor builds the file-system emulation: coarse truncates mtimes
+// to a granularity (file systems with 1 s or 2 s timestamps), stale answers
+// stat from a cache for a duration (a FUSE attr_timeout, seed 002's root
+// cause). Both empty removes any filter.
+func StatFilterFor(coarse, stale string) (impl.StatFilter, error) {
+	var g, ttl time.Duration
+	var err error
+	if coarse != "" {
+		if g, err = time.ParseDuration(coarse); err != nil || g <= 0 {
+			return nil, fmt.Errorf("coarse granularity %q: want a positive duration", coarse)
+		}
+	}
+	if stale != "" {
+		if ttl, err = time.ParseDuration(stale); err != nil || ttl <= 0 {
+			return nil, fmt.Errorf("stale-stat ttl %q: want a positive duration", stale)
+		}
+	}
+	if g == 0 && ttl == 0 {
+		return nil, nil
+	}
+	var mu sync.Mutex
+	var cached impl.FileMeta
+	var cachedErr error
+	var cachedAt time.Time
+	return func(m impl.FileMeta, err error) (impl.FileMeta, error) {
+		if g > 0 && m.Exists {
+			m.MtimeNS -= m.MtimeNS % int64(g)
+		}
+		if ttl == 0 {
+			return m, err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		now := time.Now()
+		if cachedAt.IsZero() || now.Sub(cachedAt) >= ttl {
+			cached, cachedErr, cachedAt = m, err, now
+		}
+		return cached, cachedErr
+	}, nil
+}

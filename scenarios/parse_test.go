@@ -417,7 +417,7 @@ events:
 	if q.Server.TTL != time.Second {
 		t.Errorf("server ttl %s", q.Server.TTL)
 	}
-	if got := q.Load.Knee.Steps(); !reflect.DeepEqual(got, []float64{10, 20, 40}) {
+	if got := q.Load.Knee.Steps(); !reflect.DeepEqual(got, []float64{10, 20, 40, 80, 160, 320}) {
 		t.Errorf("quick knee steps %v", got)
 	}
 	// The original is untouched.

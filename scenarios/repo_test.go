@@ -108,8 +108,8 @@ func checkQuick(t *testing.T, s *Scenario) {
 	if q.Server.TTL <= 0 {
 		t.Errorf("quick server ttl %s", q.Server.TTL)
 	}
-	if len(q.Expand()) != len(s.Expand()) {
-		t.Errorf("quick changed the matrix")
+	if len(q.Expand()) > len(s.Expand()) || len(q.Expand()) == 0 {
+		t.Errorf("quick grew or emptied the matrix")
 	}
 }
 

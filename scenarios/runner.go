@@ -43,8 +43,8 @@ type RunOptions struct {
 	// BenchBinary is the bench executable started as `bench serve` for
 	// each server process; empty runs the servers in this process.
 	BenchBinary string
-	// LiveTokens is how many tokens get their own secret and hash
-	// (default 100); the rest of a larger token set are filler entries
+	// LiveTokens is how many tokens get their own secret and hash and
+	// take the load (default DefaultLiveTokens); the rest of a larger token set are filler entries
 	// sharing one hash, so the file has its real size without hashing
 	// 10,000 secrets per run.
 	LiveTokens int
@@ -52,7 +52,16 @@ type RunOptions struct {
 	Seed int64
 	// Logger gets warnings (never secrets); nil discards.
 	Logger *slog.Logger
+	// OnSecret, if set, is told every plaintext secret the run creates
+	// (tokens and event rotations). Only the secret-hygiene audit uses it,
+	// to scan everything the run wrote for leaks.
+	OnSecret func(secret string)
 }
+
+// DefaultLiveTokens is how many tokens carry real secrets and take load.
+// PBS deployments authenticate a handful of automation tokens; a larger
+// active set would mostly measure cache warm-up in short windows.
+const DefaultLiveTokens = 16
 
 // job is one (variant, verifier) cell of the suite.
 type job struct {
@@ -65,7 +74,7 @@ type job struct {
 // the error is nil: partial results are results.
 func Run(ctx context.Context, scs []*Scenario, opts RunOptions) (*results.File, error) {
 	if opts.LiveTokens <= 0 {
-		opts.LiveTokens = 100
+		opts.LiveTokens = DefaultLiveTokens
 	}
 	if opts.Logger == nil {
 		opts.Logger = discardLogger()
@@ -217,6 +226,9 @@ func (r *runner) tokens(ctx context.Context, sc *Scenario) (*tokenSet, error) {
 	ts := &tokenSet{data: data}
 	for i := range ids {
 		ts.tokens = append(ts.tokens, loadgen.Token{ID: ids[i], Secret: secrets[i]})
+		if r.opts.OnSecret != nil {
+			r.opts.OnSecret(secrets[i])
+		}
 	}
 	r.shadows = map[string]*tokenSet{key: ts} // keep one: sets can be large
 	return ts, nil
@@ -417,6 +429,9 @@ func (r *runner) measure(ctx context.Context, j job, sc *Scenario, servers *serv
 				}
 				at := time.Now()
 				sec, err := actor.do(pctx, ev)
+				if sec != "" && r.opts.OnSecret != nil {
+					r.opts.OnSecret(sec)
+				}
 				p.markEvent(at, sec, err)
 			}()
 		}

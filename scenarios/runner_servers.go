@@ -269,7 +269,7 @@ func (s *serverSet) setFS(ctx context.Context, coarse, stale time.Duration) erro
 func (s *serverSet) startProfile(ctx context.Context) error {
 	if s.inProcess {
 		s.profBuf.Reset()
-		return pprof.StartCPUProfile(&s.profBuf)
+		return node.StartCPUProfile(&s.profBuf)
 	}
 	for _, a := range s.admins {
 		if _, err := s.post(ctx, a+"/authbench/profile/start"); err != nil {

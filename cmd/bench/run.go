@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/authbench/authbench/impl"
@@ -29,7 +30,8 @@ func runRun(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 	shard := fs.String("shard", "", "run shard i/n of the suite's jobs (CI matrix)")
 	inProcess := fs.Bool("in-process", false, "run servers inside this process (no GOMAXPROCS split; for tests)")
 	verifiers := fs.String("verifiers", "", "comma-separated verifiers to run (default: each scenario's list)")
-	fs.StringVar(new(string), "scenario", "", "deprecated: pass scenario files as arguments")
+	auditSecrets := fs.String("audit-secrets", "", "append every secret the run creates to this file (mode 0600), for leak audits")
+	liveTokens := fs.Int("live-tokens", scenarios.DefaultLiveTokens, "tokens with real secrets that take the load; the rest of a larger set are filler")
 	if err := fs.Parse(args); err != nil {
 		return exitCode(2, err)
 	}
@@ -70,7 +72,16 @@ func runRun(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 	if err := checkWritable(dir); err != nil {
 		return err
 	}
-	opts := scenarios.RunOptions{OutDir: dir, Quick: *quick, ShardIndex: si, ShardCount: sn}
+	opts := scenarios.RunOptions{OutDir: dir, Quick: *quick, ShardIndex: si, ShardCount: sn, LiveTokens: *liveTokens}
+	if *auditSecrets != "" {
+		af, err := os.OpenFile(*auditSecrets, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return fmt.Errorf("audit file: %w", err)
+		}
+		defer af.Close()
+		var mu sync.Mutex
+		opts.OnSecret = func(s string) { mu.Lock(); fmt.Fprintln(af, s); mu.Unlock() }
+	}
 	if *progress {
 		opts.Progress = stderr
 	}

@@ -11,11 +11,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"runtime"
 	rpprof "runtime/pprof"
 	"sync"
 	"syscall"
@@ -201,7 +203,7 @@ func (n *Node) adminMux() *http.ServeMux {
 		n.profMu.Lock()
 		defer n.profMu.Unlock()
 		n.prof.Reset()
-		if err := rpprof.StartCPUProfile(&n.prof); err != nil {
+		if err := StartCPUProfile(&n.prof); err != nil {
 			writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
 			return
 		}
@@ -272,4 +274,21 @@ func StatFilterFor(coarse, stale string) (impl.StatFilter, error) {
 		}
 		return cached, cachedErr
 	}, nil
+}
+
+// ProfileHz is the CPU sampling rate. pprof's fixed 100 Hz gives too few
+// samples in a few-second window at moderate load for stable shares.
+const ProfileHz = 500
+
+// StartCPUProfile starts a CPU profile at ProfileHz. Setting the rate first
+// makes pprof's own (fixed) request a no-op; the runtime records the real
+// rate in the profile, so sample values stay correct nanoseconds. The
+// runtime prints one harmless "cannot set cpu profile rate" line.
+func StartCPUProfile(w io.Writer) error {
+	runtime.SetCPUProfileRate(ProfileHz)
+	if err := rpprof.StartCPUProfile(w); err != nil {
+		runtime.SetCPUProfileRate(0)
+		return err
+	}
+	return nil
 }

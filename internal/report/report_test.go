@@ -32,7 +32,7 @@ func synthetic() *results.File {
 	for _, s := range []spec{{"noauth", 20000, 0}, {"uncached", 900, 0.9}, {"generation", 19600, 0.004}, {"mtime", 19500, 0.05}, {"ttl", 18000, 0.002}} {
 		for rep := range 2 {
 			for _, rate := range []float64{500, 1000} {
-				r := results.Run{Scenario: "steady", Verifier: s.v, Phase: "knee-step", Repeat: rep, Tokens: 10,
+				r := results.Run{Scenario: "steady", Verifier: s.v, Phase: "constant", Repeat: rep, Tokens: 10,
 					OfferedRPS: rate, AchievedRPS: rate, SuccessRatio: 1, ExpectedRatio: 1,
 					Latency:            results.Latency{P50: 120, P90: 300, P99: 800 + float64(rep), P999: 2500, Max: 9000},
 					CPUShare:           results.CPUShare{Crypt: s.crypt, ShadowRead: 0.02, Stat: 0.01, Other: 0.97 - s.crypt, Samples: 500},

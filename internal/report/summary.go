@@ -118,7 +118,9 @@ func headline(runs []results.Run) []HeadlineRow {
 				}
 			}
 		}
-		if p, ok := plotting.RefPoint(primary, v); ok {
+		// Shares and counters exist only for profiled windows, never for
+		// knee steps, so the reference point is chosen among those.
+		if p, ok := plotting.RefPoint(profiledRuns(primary), v); ok {
 			row.RefRPS = p.OfferedRPS
 			var sampled, counted []results.Run
 			for _, r := range p.Runs {
@@ -135,6 +137,16 @@ func headline(runs []results.Run) []HeadlineRow {
 		rows = append(rows, row)
 	}
 	return rows
+}
+
+func profiledRuns(runs []results.Run) []results.Run {
+	var out []results.Run
+	for _, r := range runs {
+		if r.Phase != plotting.KneeStep && r.KneeRPS == 0 {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // targets checks the targets for the headline rows of one scenario.

@@ -432,6 +432,12 @@ func (r *runner) measure(ctx context.Context, j job, sc *Scenario, servers *serv
 				if sec != "" && r.opts.OnSecret != nil {
 					r.opts.OnSecret(sec)
 				}
+				if !ev.Kind.IsAPI() {
+					// Hand edits probe only the old secret: a request with
+					// the new one would replace the cached old secret (one
+					// per id) and close the very window being measured.
+					sec = ""
+				}
 				p.markEvent(at, sec, err)
 			}()
 		}

@@ -249,7 +249,10 @@ func (a *eventActor) do(ctx context.Context, ev Event) (string, error) {
 		}
 		return a.servers.mutate(ctx, op, ev.TokenID)
 	case EventManualEdit, EventStaleStat:
-		return a.manualReplace(ev.TokenID, false)
+		// An administrator deleting a leaked token by hand. (Replacing its
+		// hash instead would let the first request with the new secret
+		// evict the cached old one: the cache holds one secret per id.)
+		return "", impl.ManualRevoke(a.store.Path(), ev.TokenID)
 	case EventManualRestore:
 		return a.manualReplace(ev.TokenID, true)
 	case EventCoarseMtime:

@@ -322,17 +322,18 @@ const (
 	EventAPIRevoke EventKind = "api-revoke"
 	// EventAPIAdd adds a new token through the API; Token must be a new id.
 	EventAPIAdd EventKind = "api-add"
-	// EventManualEdit rewrites token.shadow with a new secret for the
-	// token without the lock or a generation bump (an admin's editor).
+	// EventManualEdit deletes the token from token.shadow by hand: no
+	// lock, no generation bump (an admin revoking a leaked token).
 	EventManualEdit EventKind = "manual-edit"
-	// EventManualRestore restores an earlier same-length file and its
-	// mtime (cp -p of a backup), so (mtime, len) look unchanged.
+	// EventManualRestore gives the token a new hash of the same length by
+	// hand and sets the earlier mtime back (as cp -p of a backup or
+	// touch -r would), so (mtime, len) look unchanged.
 	EventManualRestore EventKind = "manual-restore"
 	// EventCoarseMtime is a manual edit on a filesystem whose mtime has
 	// the given Granularity, within the same mtime tick as the last write.
 	EventCoarseMtime EventKind = "coarse-mtime"
-	// EventStaleStat is a manual edit while stat(2) answers are cached for
-	// TTL (a FUSE filesystem such as pmxcfs).
+	// EventStaleStat is a manual delete of the token while stat(2)
+	// answers are cached for TTL (a FUSE filesystem such as pmxcfs).
 	EventStaleStat EventKind = "stale-stat"
 )
 

@@ -240,6 +240,9 @@ type KneeStat struct {
 	// (KneeRPS); otherwise it is the highest achieved rate with success
 	// of at least MinSuccess.
 	FromSearch bool
+	// Capped is set when a search reached its maximum rate without a bad
+	// step: the real knee is higher.
+	Capped bool
 }
 
 // KneeOf computes the knee of runs (one verifier, one config): per repeat the
@@ -273,9 +276,14 @@ func Knees(runs []results.Run) []KneeStat {
 	runs = WithConfig(runs, Primary(runs))
 	var out []KneeStat
 	for _, v := range Verifiers(runs) {
-		s, fs := KneeOf(ByVerifier(runs, v))
+		vr := ByVerifier(runs, v)
+		s, fs := KneeOf(vr)
 		if s.N > 0 {
-			out = append(out, KneeStat{Verifier: v, RPS: s, FromSearch: fs})
+			capped := false
+			for _, r := range vr {
+				capped = capped || (r.KneeRPS > 0 && r.KneeCapped)
+			}
+			out = append(out, KneeStat{Verifier: v, RPS: s, FromSearch: fs, Capped: capped})
 		}
 	}
 	return out

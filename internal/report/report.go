@@ -176,6 +176,9 @@ func headlineSection(d *document, sum Summary) {
 			if !r.KneeFromSearch {
 				knee += " (best ≥ 99 %)"
 			}
+			if r.KneeCapped {
+				knee = "≥ " + knee + " (search cap)"
+			}
 		}
 		ratio := "—"
 		if !math.IsNaN(r.KneeRatio) && !math.IsInf(r.KneeRatio, 0) {

@@ -59,7 +59,7 @@ func runReport(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 			}
 		}
 	}
-	merged, err := results.Merge(files, nil)
+	merged, err := results.Merge(files)
 	if err != nil {
 		return err
 	}

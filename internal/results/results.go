@@ -173,23 +173,18 @@ func Read(path string) (*File, error) {
 	return &f, nil
 }
 
-// Merge combines shards of one suite. Paths inside runs are rewritten by
-// rebase so they stay valid relative to the merged directory.
-func Merge(files []*File, rebase []func(string) string) (*File, error) {
+// Merge combines shards of one suite. Shards write disjoint artefact names,
+// so run paths stay valid once the shards' files sit in one directory.
+func Merge(files []*File) (*File, error) {
 	if len(files) == 0 {
 		return nil, errors.New("merge: no results")
 	}
 	out := &File{SchemaVersion: SchemaVersion, Env: files[0].Env}
-	for i, f := range files {
+	for _, f := range files {
 		out.Shards = append(out.Shards, f.RunID)
 		out.Interrupted = out.Interrupted || f.Interrupted
 		out.Notes = append(out.Notes, f.Notes...)
-		for _, r := range f.Runs {
-			if rebase != nil && rebase[i] != nil {
-				r.Profile, r.Flamegraph, r.Folded, r.ResultsFile = rebase[i](r.Profile), rebase[i](r.Flamegraph), rebase[i](r.Folded), rebase[i](r.ResultsFile)
-			}
-			out.Runs = append(out.Runs, r)
-		}
+		out.Runs = append(out.Runs, f.Runs...)
 		out.Revocations = append(out.Revocations, f.Revocations...)
 	}
 	sort.SliceStable(out.Runs, func(a, b int) bool {

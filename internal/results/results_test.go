@@ -1,0 +1,84 @@
+package results
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/perf/benchfmt"
+)
+
+func TestWriteReadRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	ms := 12.5
+	f := &File{RunID: "r1", Runs: []Run{{Scenario: "s", Verifier: "ttl", Requests: 10}}, Revocations: []Revocation{{Scenario: "s", Verifier: "ttl", TimeToRejectMS: &ms}}}
+	if err := Write(dir, f); err != nil {
+		t.Fatal(err)
+	}
+	g, err := Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.SchemaVersion != SchemaVersion || len(g.Runs) != 1 || *g.Revocations[0].TimeToRejectMS != ms {
+		t.Errorf("round trip: %+v", g)
+	}
+}
+
+func TestReadRejectsOtherSchemaAndGarbage(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, FileName), []byte(`{"schema_version": 99}`), 0o644)
+	if _, err := Read(dir); err == nil || !strings.Contains(err.Error(), "schema_version 99") {
+		t.Errorf("other schema: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, FileName), []byte(`{"runs": [`), 0o644)
+	if _, err := Read(dir); err == nil {
+		t.Error("truncated file accepted")
+	}
+}
+
+func TestMerge(t *testing.T) {
+	a := &File{RunID: "a", Runs: []Run{{Scenario: "z", Verifier: "ttl"}}}
+	b := &File{RunID: "b", Runs: []Run{{Scenario: "a", Verifier: "mtime"}}, Interrupted: true}
+	m, err := Merge([]*File{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Runs) != 2 || m.Runs[0].Scenario != "a" || !m.Interrupted || len(m.Shards) != 2 {
+		t.Errorf("merge: %+v", m)
+	}
+	if _, err := Merge(nil); err == nil {
+		t.Error("empty merge accepted")
+	}
+}
+
+// TestBenchFormatParses: the Go benchmark-format output is readable by
+// x/perf's benchfmt, which benchstat and the gate use.
+func TestBenchFormatParses(t *testing.T) {
+	f := &File{Runs: []Run{
+		{Scenario: "steady/tokens=100", Verifier: "ttl", Phase: "constant", Requests: 600, Latency: Latency{P50: 800, P99: 2000}, AchievedRPS: 200},
+		{Scenario: "steady/tokens=100", Verifier: "ttl", Phase: "knee", KneeRPS: 4800},
+		{Scenario: "steady/tokens=100", Verifier: "ttl", Phase: "knee-step", Requests: 5},
+	}}
+	var buf bytes.Buffer
+	if err := WriteBenchFormat(&buf, f); err != nil {
+		t.Fatal(err)
+	}
+	r := benchfmt.NewReader(&buf, "bench.txt")
+	n := 0
+	for r.Scan() {
+		if res, ok := r.Result().(*benchfmt.Result); ok {
+			n++
+			if len(res.Values) == 0 {
+				t.Errorf("no values in %s", res.Name)
+			}
+		}
+	}
+	if err := r.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 {
+		t.Errorf("%d benchmark lines, want 2 (knee steps are not results)", n)
+	}
+}

@@ -117,6 +117,11 @@ func readBounded(path string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
+	// Refuse an oversized file before reading any of it, so a runaway file
+	// costs each request one fstat, not MaxShadowSize of memory.
+	if st, err := f.Stat(); err == nil && st.Size() > MaxShadowSize {
+		return nil, &ShadowError{Path: path, Reason: fmt.Sprintf("%d bytes, larger than the %d-byte limit", st.Size(), MaxShadowSize)}
+	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxShadowSize+1))
 	if err != nil {
 		return nil, &ShadowError{Path: path, Reason: "read failed", Err: err}

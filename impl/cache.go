@@ -1,6 +1,8 @@
 package impl
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"crypto/subtle"
 	"sync"
 	"time"
@@ -14,6 +16,16 @@ type secretCache struct {
 	secrets   map[string]string
 	cachedGen uint64
 	fileInfo  *shadowFileInfo
+
+	// same decides whether the file is unchanged (PBS: mtime and length).
+	same func(a, b FileMeta) bool
+	// key, when set, makes the cache hold HMAC-SHA256(key, secret) instead
+	// of the plaintext, as Kubernetes' token cache does.
+	key []byte
+	// strictGen resets the cache when an own API mutation finds that
+	// another process bumped the generation since the cache last synced,
+	// closing PBS's stage-1 hole.
+	strictGen bool
 }
 
 type shadowFileInfo struct {
@@ -21,7 +33,19 @@ type shadowFileInfo struct {
 	lastChecked time.Time
 }
 
-func newSecretCache() *secretCache { return &secretCache{secrets: map[string]string{}} }
+func newSecretCache() *secretCache {
+	return &secretCache{secrets: map[string]string{}, same: sameMtimeLen}
+}
+
+// stored is what the cache keeps for secret.
+func (c *secretCache) stored(secret string) string {
+	if c.key == nil {
+		return secret
+	}
+	m := hmac.New(sha256.New, c.key)
+	m.Write([]byte(secret))
+	return string(m.Sum(nil))
+}
 
 // resetAndSetGen: caller holds mu for writing.
 func (c *secretCache) resetAndSetGen(gen uint64, n *counters) {
@@ -37,6 +61,7 @@ func (c *secretCache) secretMatches(id, secret string) bool {
 	if !ok {
 		return false
 	}
+	secret = c.stored(secret)
 	return len(cached) == len(secret) && subtle.ConstantTimeCompare([]byte(cached), []byte(secret)) == 1
 }
 
@@ -51,7 +76,7 @@ func (c *secretCache) tryInsert(id, secret string, genBefore, genNow uint64, n *
 		c.resetAndSetGen(genNow, n)
 	}
 	if genNow == genBefore {
-		c.secrets[id] = secret
+		c.secrets[id] = c.stored(secret)
 		c.cachedGen = genNow
 	}
 }
@@ -68,18 +93,23 @@ func (c *secretCache) applyMutation(m Mutation, s *Store, now time.Time, withFil
 		c.resetAndSetGen(current, n)
 		return
 	}
+	if c.strictGen && c.cachedGen != m.Bumped && c.cachedGen+1 != m.Bumped {
+		// Someone else's bump went unseen: nothing cached is trusted, but
+		// this mutation's own secret is current.
+		c.resetAndSetGen(current, n)
+	}
 	pre := m.Pre
 	if m.PreErr != nil {
 		pre = FileMeta{}
 	}
 	// Our view of the file disagrees with the file before our write: we
 	// missed an external edit, so nothing cached can be trusted.
-	if withFileInfo && c.fileInfo != nil && c.fileInfo.meta != pre {
+	if withFileInfo && c.fileInfo != nil && !c.same(c.fileInfo.meta, pre) {
 		clear(c.secrets)
 		n.resets.Add(1)
 	}
 	if m.Secret != nil {
-		c.secrets[m.ID] = *m.Secret
+		c.secrets[m.ID] = c.stored(*m.Secret)
 	} else {
 		delete(c.secrets, m.ID)
 	}
@@ -119,7 +149,7 @@ func (c *secretCache) refreshLocked(id, secret string, s *Store, now time.Time, 
 	if err != nil {
 		return false
 	}
-	if c.fileInfo != nil && c.fileInfo.meta == meta {
+	if c.fileInfo != nil && c.same(c.fileInfo.meta, meta) {
 		c.fileInfo.lastChecked = now
 		return c.secretMatches(id, secret)
 	}

@@ -7,4 +7,5 @@ var registry = map[string]Constructor{
 	"generation": newGeneration,
 	"mtime":      newMtime,
 	"ttl":        newTTL,
+	"ttl-ctime":  newTTLCtime,
 }

@@ -25,6 +25,16 @@ type FileMeta struct {
 	Exists  bool
 	MtimeNS int64
 	Size    int64
+	// CtimeNS and Inode are not compared by the PBS stages; the ttl-ctime
+	// verifier uses them because neither can be set back from user space
+	// (cp -p and touch restore mtime, never ctime).
+	CtimeNS int64
+	Inode   uint64
+}
+
+// sameMtimeLen is PBS's change test: (mtime, len) equal.
+func sameMtimeLen(a, b FileMeta) bool {
+	return a.Exists == b.Exists && a.MtimeNS == b.MtimeNS && a.Size == b.Size
 }
 
 // StatFilter lets a scenario change what stat(2) reports, to emulate file
@@ -114,7 +124,7 @@ func (s *Store) Stat() (FileMeta, error) {
 	var meta FileMeta
 	switch {
 	case err == nil:
-		meta = FileMeta{Exists: true, MtimeNS: st.Mtim.Nano(), Size: st.Size}
+		meta = FileMeta{Exists: true, MtimeNS: st.Mtim.Nano(), Size: st.Size, CtimeNS: st.Ctim.Nano(), Inode: st.Ino}
 	case errors.Is(err, syscall.ENOENT):
 		err = nil
 	default:

@@ -71,7 +71,7 @@ func FuzzParseShadow(f *testing.F) {
 		``, `null`, " null\n", `{}`, `{"alice@pbs!ci":"` + h1 + `"}`,
 		`{"alice@pbs!ci":"` + h1 + `","bob@pam!monitor":"` + h2 + `"}`,
 		`{"alice@pbs!ci":"` + h1 + `","alice@pbs!ci":"` + h2 + `"}`, // duplicate key: last wins
-		`{"alice@pbs!ci":"` + h1[:20],                                // truncated
+		`{"alice@pbs!ci":"` + h1[:20],                               // truncated
 		`{"alice@pbs!ci":"` + h1 + `"`,
 		`{"alice@pbs!ci":`,
 		`{"alice@pbs!ci":"` + h1 + `",}`,

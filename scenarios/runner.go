@@ -632,7 +632,7 @@ func (r *runner) knee(ctx context.Context, sc *Scenario, targeter vegeta.Targete
 	k := sc.Load.Knee
 	ko := loadgen.KneeOptions{
 		StartRate: k.Start, MaxRate: k.Max, Factor: k.Factor, StepDuration: k.StepDuration,
-		StepWarmup: min(sc.Load.Warmup, 500*time.Millisecond), Cooldown: 200 * time.Millisecond,
+		StepWarmup: min(sc.Load.Warmup, 250*time.Millisecond), Cooldown: 100 * time.Millisecond,
 		MaxSteps: k.MaxSteps, P99Bound: k.P99Bound, Attack: attackOpts,
 	}
 	if ko.Factor == 0 {

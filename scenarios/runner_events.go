@@ -173,17 +173,22 @@ func (p *probe) finish(scenario, verifier string, bound impl.Staleness, measureS
 		b := float64(bound.Max.Milliseconds())
 		rev.BoundMS = &b
 	}
+	// Time to reject is when the old secret is rejected for good: the
+	// first rejection after the last acceptance. (A contended cache lock
+	// sends single requests to the slow path, which rejects them while
+	// the cache still holds the old secret; those are not convergence.)
 	var lastAcceptedAfter = -1.0
 	for _, pt := range oldPts {
-		if pt.TMS < 0 {
-			continue
-		}
-		if pt.Accepted {
+		if pt.TMS >= 0 && pt.Accepted {
 			rev.AcceptedAfter++
 			lastAcceptedAfter = pt.TMS
-		} else if rev.TimeToRejectMS == nil {
+		}
+	}
+	for _, pt := range oldPts {
+		if pt.TMS >= 0 && pt.TMS > lastAcceptedAfter && !pt.Accepted {
 			t := pt.TMS
 			rev.TimeToRejectMS = &t
+			break
 		}
 	}
 	// Converged: the old secret is rejected from some point on (and the new

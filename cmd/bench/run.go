@@ -31,6 +31,7 @@ func runRun(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 	inProcess := fs.Bool("in-process", false, "run servers inside this process (no GOMAXPROCS split; for tests)")
 	verifiers := fs.String("verifiers", "", "comma-separated verifiers to run (default: each scenario's list)")
 	auditSecrets := fs.String("audit-secrets", "", "append every secret the run creates to this file (mode 0600), for leak audits")
+	flameDir := fs.String("flamegraphs", "flamegraphs", "also copy the run's flame graphs to DIR/<run-id>/ (empty: don't)")
 	liveTokens := fs.Int("live-tokens", scenarios.DefaultLiveTokens, "tokens with real secrets that take the load; the rest of a larger set are filler")
 	if err := fs.Parse(args); err != nil {
 		return exitCode(2, err)
@@ -108,6 +109,11 @@ func runRun(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 	}
 	if err := writeOutputs(dir, res); err != nil {
 		return err
+	}
+	if *flameDir != "" {
+		if err := copyTree(filepath.Join(dir, "flamegraphs"), filepath.Join(*flameDir, id)); err != nil {
+			return fmt.Errorf("copy flame graphs: %w", err)
+		}
 	}
 	fmt.Fprintf(stderr, "finished in %s\n", time.Since(start).Round(time.Second))
 	fmt.Fprintln(stdout, filepath.Join(dir, report.MarkdownFile))

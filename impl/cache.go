@@ -4,6 +4,8 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
+	"hash"
+	"io"
 	"sync"
 	"time"
 )
@@ -21,7 +23,8 @@ type secretCache struct {
 	same func(a, b FileMeta) bool
 	// key, when set, makes the cache hold HMAC-SHA256(key, secret) instead
 	// of the plaintext, as Kubernetes' token cache does.
-	key []byte
+	key   []byte
+	hmacs sync.Pool // keyed hash.Hash values: hmac.New costs 8 allocations
 	// strictGen resets the cache when an own API mutation finds that
 	// another process bumped the generation since the cache last synced,
 	// closing PBS's stage-1 hole.
@@ -42,9 +45,22 @@ func (c *secretCache) stored(secret string) string {
 	if c.key == nil {
 		return secret
 	}
-	m := hmac.New(sha256.New, c.key)
-	m.Write([]byte(secret))
-	return string(m.Sum(nil))
+	m := c.mac(secret)
+	return string(m[:])
+}
+
+// mac returns HMAC-SHA256(key, secret) in a fresh array.
+func (c *secretCache) mac(secret string) [sha256.Size]byte {
+	h, _ := c.hmacs.Get().(hash.Hash)
+	if h == nil {
+		h = hmac.New(sha256.New, c.key)
+	}
+	h.Reset()
+	io.WriteString(h, secret)
+	var out [sha256.Size]byte
+	h.Sum(out[:0])
+	c.hmacs.Put(h)
+	return out
 }
 
 // resetAndSetGen: caller holds mu for writing.
@@ -61,7 +77,10 @@ func (c *secretCache) secretMatches(id, secret string) bool {
 	if !ok {
 		return false
 	}
-	secret = c.stored(secret)
+	if c.key != nil {
+		m := c.mac(secret)
+		return len(cached) == len(m) && subtle.ConstantTimeCompare([]byte(cached), m[:]) == 1
+	}
 	return len(cached) == len(secret) && subtle.ConstantTimeCompare([]byte(cached), []byte(secret)) == 1
 }
 
@@ -105,6 +124,14 @@ func (c *secretCache) applyMutation(m Mutation, s *Store, now time.Time, withFil
 	// Our view of the file disagrees with the file before our write: we
 	// missed an external edit, so nothing cached can be trusted.
 	if withFileInfo && c.fileInfo != nil && !c.same(c.fileInfo.meta, pre) {
+		clear(c.secrets)
+		n.resets.Add(1)
+	}
+	// PBS skips the check above when it has no file metadata, which is the
+	// state a slow-path insert leaves after a generation reset: a revoke
+	// in that window followed by this mutation re-stamps stale secrets.
+	// The strict cache cannot vouch for secrets it never matched to a file.
+	if c.strictGen && withFileInfo && c.fileInfo == nil && len(c.secrets) > 0 {
 		clear(c.secrets)
 		n.resets.Add(1)
 	}

@@ -66,16 +66,16 @@ type secretRec struct {
 	diedAt int
 	diedT  time.Time
 	kind   changeKind
-	// tainted: killed by another process and then re-stamped as current by
-	// an own-process mutation (the generation verifier's documented hole).
-	tainted bool
+	// tainted names the hole through which an own-process mutation
+	// re-stamped this secret after another process had killed it.
+	tainted string
 }
 
 // modelStats add up over all schedules.
 type modelStats struct {
 	schedules, steps, verifies, accepted       int
-	staleWithin, staleUnbounded                int // stale accepts allowed by the bound
-	holeOpened, holeHits                       int // PBS stage-1 hole: re-stamps and stale accepts through it
+	staleWithin, staleUnbounded                int            // stale accepts allowed by the bound
+	holeOpened, holeHits                       map[string]int // re-stamp holes: openings and stale accepts, by hole
 	invisibleManual, sameLenSkipped, violating int
 	violations                                 int
 }
@@ -147,38 +147,88 @@ func (m *modelRun) kill(id string, kind changeKind) {
 	delete(m.cur, id)
 }
 
-// syncedGeneration peeks at the generation verifier's cache: does it
-// belong to the current shared generation? Only the generation verifier's
-// hole depends on this, so other verifiers report true.
-func (m *modelRun) syncedGeneration() bool {
-	gv, ok := m.v.(*generationVerifier)
-	if !ok {
-		return true
+// modelCache returns the verifier's secret cache, nil for uncached.
+func (m *modelRun) modelCache() *secretCache {
+	switch v := m.v.(type) {
+	case *generationVerifier:
+		return v.cache
+	case *mtimeVerifier:
+		return v.cache
+	case *ttlVerifier:
+		return v.cache
 	}
-	gv.cache.mu.RLock()
-	defer gv.cache.mu.RUnlock()
-	return gv.cache.cachedGen == m.self.gen.Load()
+	return nil
 }
 
-// beforeOwnMutation models TestGenerationOtherProcessThenOwnMutation: an
-// own-process API mutation while the generation cache has not caught up
-// with another process's changes re-stamps the stale entries. Secrets that
-// other process killed since the cache was last in sync become unbounded
-// for the generation verifier.
+// syncedGeneration peeks at the cache: does it belong to the current
+// shared generation? Verifiers without a cache report true.
+func (m *modelRun) syncedGeneration() bool {
+	c := m.modelCache()
+	if c == nil {
+		return true
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.cachedGen == m.self.gen.Load()
+}
+
+// reStampHole says whether an own-process API mutation made now would
+// re-stamp a cache that has not caught up with another process's changes
+// (apply_api_mutation sees bumped == current and keeps the entries):
+//
+//   - "generation": the documented PBS stage-1 hole
+//     (TestGenerationOtherProcessThenOwnMutation), whenever the cache is
+//     behind the shared generation.
+//   - "coarse-mtime": the mtime/ttl stages close that hole only if the
+//     file's (mtime, len) before the write differs from their cached view.
+//     token.shadow is replaced by rename, and a new inode gets a
+//     tick-granular (jiffy) mtime, so a same-length rotation by another
+//     process within the same tick is invisible
+//     (TestCoarseMtimeOtherProcessThenOwnMutation).
+//
+// A cache with no file view (fileInfo nil) is not a hole the verifiers
+// declare: TestMetadataVerifiersFallbackInsertThenOwnMutation.
+func (m *modelRun) reStampHole() string {
+	c := m.modelCache()
+	if c == nil {
+		return ""
+	}
+	meta, err := m.self.Stat()
+	if err != nil {
+		m.fatal(err)
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.cachedGen == m.self.gen.Load() {
+		return ""
+	}
+	if _, ok := m.v.(*generationVerifier); ok {
+		return "generation"
+	}
+	if !c.strictGen && c.fileInfo != nil && c.same(c.fileInfo.meta, meta) {
+		return "coarse-mtime"
+	}
+	return ""
+}
+
+// beforeOwnMutation taints the secrets another process killed since the
+// cache was last in sync if the coming own mutation re-stamps them: they
+// become unbounded for this verifier, and the schedules count the hits.
 func (m *modelRun) beforeOwnMutation() {
-	if m.syncedGeneration() {
+	hole := m.reStampHole()
+	if hole == "" {
 		return
 	}
 	n := 0
 	for _, rec := range m.recs {
-		if rec.dead && rec.kind == kindAPIOther && rec.diedAt > m.lastSync && !rec.tainted {
-			rec.tainted = true
+		if rec.dead && rec.kind == kindAPIOther && rec.diedAt > m.lastSync && rec.tainted == "" {
+			rec.tainted = hole
 			n++
 		}
 	}
 	if n > 0 {
-		m.st.holeOpened++
-		m.tracef("hole: own mutation re-stamps %d secret(s) killed by the other process", n)
+		m.st.holeOpened[hole]++
+		m.tracef("%s hole: own mutation re-stamps %d secret(s) killed by the other process", hole, n)
 	}
 }
 
@@ -381,9 +431,9 @@ func (m *modelRun) check(p modelPick, accepted, quiescent bool) {
 		b := rec.kind.bound(m.v.Bound())
 		age := m.clock.Now().Sub(rec.diedT)
 		switch {
-		case rec.tainted && m.name == "generation":
-			m.st.holeHits++
-			m.tracef("stale %s accepted through the hole", m.label(rec))
+		case rec.tainted != "":
+			m.st.holeHits[rec.tainted]++
+			m.tracef("stale %s accepted through the %s hole", m.label(rec), rec.tainted)
 		case b.Unbounded:
 			m.st.staleUnbounded++
 		case b.Max == 0 || age >= b.Max:
@@ -593,7 +643,7 @@ func TestModelSchedules(t *testing.T) {
 	}
 	const steps = 30
 	parent := t.TempDir()
-	var st modelStats
+	st := modelStats{holeOpened: map[string]int{}, holeHits: map[string]int{}}
 	reported := 0
 	for i := range n {
 		seed := base + uint64(i)
@@ -605,7 +655,7 @@ func TestModelSchedules(t *testing.T) {
 		}
 	}
 	t.Logf("%d schedules, %d steps, %d verifications (%d accepted); stale accepts within bound %d, in declared-unbounded cases %d; "+
-		"generation hole opened %d times, stale accepts through it %d; manual edits invisible to stat %d; same-len rewrites refused %d; "+
+		"re-stamp holes opened %v, stale accepts through them %v; manual edits invisible to stat %d; same-len rewrites refused %d; "+
 		"violations %d in %d schedules",
 		st.schedules, st.steps, st.verifies, st.accepted, st.staleWithin, st.staleUnbounded,
 		st.holeOpened, st.holeHits, st.invisibleManual, st.sameLenSkipped, st.violations, st.violating)
@@ -707,5 +757,44 @@ func TestMetadataVerifiersFallbackInsertThenOwnMutation(t *testing.T) {
 				t.Skip("could not reach the fallback-insert state in 20 attempts")
 			})
 		}
+	}
+}
+
+// TestCoarseMtimeOtherProcessThenOwnMutation pins what the model found on
+// ext4: token.shadow is replaced by rename, the new inode's mtime has
+// timestamp-tick (jiffy) granularity, and rotations keep the file length.
+// When another process rotates a token and this process then makes its own
+// API mutation within the same tick, the mtime and ttl stages see the
+// pre-write (mtime, len) equal to their cached view, so apply_api_mutation
+// re-stamps the stale cache exactly like the generation stage's hole: the
+// old secret stays accepted with no time limit. ttl-ctime compares ctime
+// and inode and resets on unseen foreign bumps, so it is not affected.
+// The stat filter puts every write into one tick to make this deterministic.
+func TestCoarseMtimeOtherProcessThenOwnMutation(t *testing.T) {
+	ctx := context.Background()
+	wantStale := map[string]bool{"generation": true, "mtime": true, "ttl": true}
+	for _, name := range Names() {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, name)
+			f.store.SetStatFilter(func(real FileMeta, err error) (FileMeta, error) {
+				if real.Exists {
+					real.MtimeNS = 1_767_225_600_000_000_000 // one tick for every write
+				}
+				return real, err
+			})
+			old := f.add(tokA)
+			f.add(tokB)
+			f.warm(tokA, old)
+			if _, err := f.other().Rotate(ctx, tokA); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.store.Rotate(ctx, tokB); err != nil {
+				t.Fatal(err)
+			}
+			f.clock.Advance(24 * time.Hour)
+			if got := f.accepts(tokA, old); got != wantStale[name] {
+				t.Errorf("secret rotated by another process accepted=%v a day later, want %v", got, wantStale[name])
+			}
+		})
 	}
 }

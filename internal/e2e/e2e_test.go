@@ -1,0 +1,320 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/authbench/authbench/impl"
+	"github.com/authbench/authbench/internal/report"
+	"github.com/authbench/authbench/internal/results"
+	"github.com/authbench/authbench/scenarios"
+)
+
+const scenarioFile = "testdata/hygiene.yaml"
+
+// needle is one searchable form of a secret.
+type needle struct {
+	form    string // how it is encoded, for the failure message
+	secret  int    // index of the secret (never printed)
+	pattern []byte
+}
+
+// secretNeedles returns the forms in which a secret could leak: raw,
+// percent-encoded (query and path escaping) and base64 (standard and URL
+// alphabets, padded or not) at each of the three byte alignments the
+// secret can have inside a longer encoded value such as a whole
+// Authorization header. For base64 only the characters that depend on the
+// secret's bytes alone are kept.
+func secretNeedles(i int, secret string) []needle {
+	out := []needle{{"raw", i, []byte(secret)}}
+	for form, enc := range map[string]string{"query-escaped": url.QueryEscape(secret), "path-escaped": url.PathEscape(secret)} {
+		if enc != secret {
+			out = append(out, needle{form, i, []byte(enc)})
+		}
+	}
+	for k := range 3 {
+		buf := append(make([]byte, k), secret...)
+		start := 0
+		if k > 0 {
+			start = 4 // the first group mixes in bytes before the secret
+		}
+		end := 4 * (len(buf) / 3) // the last partial group mixes in what follows
+		for form, e := range map[string]*base64.Encoding{"base64": base64.StdEncoding, "base64url": base64.URLEncoding} {
+			s := e.EncodeToString(buf)[start:end]
+			out = append(out, needle{fmt.Sprintf("%s@%d", form, k), i, []byte(s)})
+		}
+	}
+	return out
+}
+
+// leak is one secret found in one file.
+type leak struct{ path, form string }
+
+// scanTree reads every regular file under root, gunzips gzip streams
+// (profiles) and looks for every needle. It returns the leaks, and the
+// relative paths scanned so callers can check the scan covered the run.
+func scanTree(t *testing.T, root string, secrets []string) ([]leak, []string) {
+	t.Helper()
+	var needles []needle
+	for i, s := range secrets {
+		needles = append(needles, secretNeedles(i, s)...)
+	}
+	var leaks []leak
+	var scanned []string
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		scanned = append(scanned, rel)
+		views := [][]byte{data}
+		if len(data) > 2 && data[0] == 0x1f && data[1] == 0x8b {
+			zr, err := gzip.NewReader(bytes.NewReader(data))
+			if err != nil {
+				return fmt.Errorf("%s: %w", rel, err)
+			}
+			plain, err := io.ReadAll(zr)
+			if err != nil {
+				return fmt.Errorf("gunzip %s: %w", rel, err)
+			}
+			views = append(views, plain)
+		}
+		for _, v := range views {
+			for _, n := range needles {
+				if bytes.Contains(v, n.pattern) {
+					leaks = append(leaks, leak{rel, n.form})
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("scan %s: %v", root, err)
+	}
+	sort.Strings(scanned)
+	return leaks, scanned
+}
+
+// requireCoverage fails if the run did not write the kinds of files the
+// audit is meant to cover: an empty scan proves nothing.
+// Server logs exist only when servers run as child processes.
+func requireCoverage(t *testing.T, scanned []string, logs bool) {
+	t.Helper()
+	want := map[string]func(string) bool{
+		"results.json":      func(p string) bool { return filepath.Base(p) == results.FileName },
+		"report.md":         func(p string) bool { return filepath.Base(p) == report.MarkdownFile },
+		"index.html":        func(p string) bool { return strings.HasSuffix(p, ".html") },
+		"vegeta results":    func(p string) bool { return strings.HasSuffix(p, ".bin") },
+		"pprof profiles":    func(p string) bool { return strings.HasSuffix(p, ".pb.gz") },
+		"folded stacks":     func(p string) bool { return strings.HasSuffix(p, ".folded") },
+		"flame graph / SVG": func(p string) bool { return strings.HasSuffix(p, ".svg") },
+	}
+	if logs {
+		want["server logs"] = func(p string) bool { return strings.Contains(filepath.ToSlash(p), "logs/") }
+	}
+	for kind, match := range want {
+		found := false
+		for _, p := range scanned {
+			if match(p) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			t.Errorf("the run wrote no %s; the audit would not cover them (files: %v)", kind, scanned)
+		}
+	}
+}
+
+func reportLeaks(t *testing.T, leaks []leak, nSecrets, nFiles int) {
+	t.Helper()
+	for _, l := range leaks {
+		t.Errorf("secret (%s form) found in %s", l.form, l.path)
+	}
+	t.Logf("scanned %d files (gzip streams decompressed) for %d secrets, each raw, percent-encoded and base64 at 3 alignments: %d leaks", nFiles, nSecrets, len(leaks))
+}
+
+func loadScenario(t *testing.T) []*scenarios.Scenario {
+	t.Helper()
+	sc, err := scenarios.Load(scenarioFile, impl.Names())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []*scenarios.Scenario{sc}
+}
+
+// TestScannerFindsPlantedSecret keeps the audit honest: a secret hidden
+// raw, inside a base64-encoded header at each alignment and inside a
+// gzip stream must be found.
+func TestScannerFindsPlantedSecret(t *testing.T) {
+	secret, err := impl.NewSecret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	files := map[string][]byte{"raw.log": []byte("x " + secret + " y")}
+	for k, prefix := range []string{"", "a", "ab"} {
+		hdr := prefix + "PBSAPIToken=root@pam!t:" + secret + "\n"
+		files[fmt.Sprintf("b64-%d.txt", k)] = []byte(base64.StdEncoding.EncodeToString([]byte(hdr)))
+		files[fmt.Sprintf("b64url-%d.txt", k)] = []byte(base64.RawURLEncoding.EncodeToString([]byte(hdr)))
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte("profile string table " + secret))
+	zw.Close()
+	files["p.pb.gz"] = gz.Bytes()
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "clean.txt"), []byte("nothing here"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	leaks, _ := scanTree(t, dir, []string{secret})
+	found := map[string]bool{}
+	for _, l := range leaks {
+		found[l.path] = true
+	}
+	for name := range files {
+		if !found[name] {
+			t.Errorf("planted secret in %s not found", name)
+		}
+	}
+	if found["clean.txt"] {
+		t.Error("false positive in clean.txt")
+	}
+}
+
+// TestNoSecretsInOutputsInProcess runs the scenario with servers in this
+// process, writes results.json and the report, and scans every file.
+func TestNoSecretsInOutputsInProcess(t *testing.T) {
+	out := t.TempDir()
+	var mu sync.Mutex
+	var secrets []string
+	opts := scenarios.RunOptions{
+		OutDir: out, Quick: true, BenchBinary: "",
+		OnSecret: func(s string) { mu.Lock(); secrets = append(secrets, s); mu.Unlock() },
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	res, err := scenarios.Run(ctx, loadScenario(t), opts)
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	res.RunID = "e2e-hygiene"
+	if err := results.Write(out, res); err != nil {
+		t.Fatal(err)
+	}
+	if err := report.Write(out, res, report.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	// Six generated tokens plus the secrets the events create.
+	if len(secrets) < 6 {
+		t.Fatalf("only %d secrets reported through OnSecret", len(secrets))
+	}
+	leaks, scanned := scanTree(t, out, secrets)
+	requireCoverage(t, scanned, false)
+	reportLeaks(t, leaks, len(secrets), len(scanned))
+}
+
+// goTool finds the go command that runs this test.
+func goTool(t *testing.T) string {
+	t.Helper()
+	if p, err := exec.LookPath("go"); err == nil {
+		return p
+	}
+	p := filepath.Join(os.Getenv("GOROOT"), "bin", "go")
+	if _, err := os.Stat(p); err != nil {
+		t.Skip("go command not found: cannot build the bench binary")
+	}
+	return p
+}
+
+// TestNoSecretsInOutputsBenchBinary builds the bench binary and runs the
+// scenario through `bench run` with each server as a child `bench serve`
+// process, then scans the output tree for every secret the run appended
+// to its --audit-secrets file.
+func TestNoSecretsInOutputsBenchBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the bench binary and runs a child-process suite (~15 s); skipped in -short")
+	}
+	tmp := t.TempDir()
+	bin := filepath.Join(tmp, "bench")
+	build := exec.Command(goTool(t), "build", "-o", bin, "github.com/authbench/authbench/cmd/bench")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build bench: %v\n%s", err, out)
+	}
+	audit := filepath.Join(tmp, "secrets.txt") // outside the scanned tree
+	outRoot := filepath.Join(tmp, "reports")
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "run", "--quick", "--progress=false", "--id", "e2e",
+		"--audit-secrets", audit, "--out", outRoot, scenarioFile)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	cmd.Stdout = io.Discard
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee) && ee.ExitCode() == 1:
+		// Revocation checks over their bound are the report's business;
+		// the outputs are complete and still get scanned.
+		t.Logf("bench run exited 1: %s", strings.TrimSpace(stderr.String()))
+	default:
+		t.Fatalf("bench run: %v\n%s", err, stderr.String())
+	}
+	f, err := os.Open(audit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("audit file mode %v (err %v), want 0600", st.Mode().Perm(), err)
+	}
+	var secrets []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if s := strings.TrimSpace(sc.Text()); s != "" {
+			secrets = append(secrets, s)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(secrets) < 6 {
+		t.Fatalf("only %d secrets in the audit file", len(secrets))
+	}
+	leaks, scanned := scanTree(t, outRoot, secrets)
+	requireCoverage(t, scanned, true)
+	reportLeaks(t, leaks, len(secrets), len(scanned))
+	if strings.Contains(stderr.String(), secrets[0]) {
+		t.Error("bench run printed a secret on stderr")
+	}
+}

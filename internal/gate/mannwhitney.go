@@ -139,3 +139,15 @@ func minRoundsFor(a float64) int {
 	}
 	return 1000
 }
+
+// MinRounds returns the smallest number of samples per side at which a
+// family of metrics compared at family-wise level alpha can ever flag a
+// metric: Holm's strictest level is alpha/metrics, and an exact
+// Mann–Whitney interval at that level needs this many rounds. Callers use
+// it to refuse a run that could only ever pass.
+func MinRounds(alpha float64, metrics int) int {
+	if alpha <= 0 || alpha >= 1 {
+		alpha = 0.05
+	}
+	return minRoundsFor(alpha / float64(max(metrics, 1)))
+}

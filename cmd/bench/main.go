@@ -38,6 +38,7 @@ func commands() []command {
 		{"run", "[--quick] [--shard i/n] SCENARIO.yaml...  run scenarios, write reports/<run-id>/", runRun},
 		{"report", "DIR...  regenerate (or merge shards into) a report from saved results", runReport},
 		{"attack", "--url URL --tokens FILE [--rate R] [--duration D]  load any server", runAttack},
+		{"gate", "--results DIR | --base REF | --baseline OLD.txt --candidate NEW.txt | --calibrate  performance gates", runGate},
 	}
 }
 

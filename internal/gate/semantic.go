@@ -46,15 +46,22 @@ const DefaultThresholdsYAML = `# Semantic gates on results.json: invariants that
 #                            when CPU was not measured)
 #   crypt_share_max          cached verifiers: share of server CPU in crypt <= value
 #   crypt_share_min          uncached verifier: share of server CPU in crypt >= value
-#   achieved_ratio_min       runs below the knee: achieved/offered rate >= value
+#   achieved_ratio_min       open-model runs below the knee (knee steps and
+#                            fixed-concurrency runs excluded):
+#                            achieved/offered rate >= value
 #   revocation_bounds_held   revocation events past their staleness bound <= value
 # verifiers: "all" (the metric's natural set, see each entry) or a list.
-# scenarios: optional list; absent means every scenario.
+# scenarios: optional list of scenario names (a name also covers its matrix
+#            variants: steady covers steady/tokens=100); absent means every
+#            scenario. The cache gates are limited to steady valid-only load:
+#            wrong-secret floods, rotations, manual edits, extra processes and
+#            TLS make the slow path or other costs legitimately dominate.
 version: 1
 thresholds:
   - name: cache-hit-speedup
     metric: hit_speedup_vs_uncached
     verifiers: all   # every verifier except uncached and noauth
+    scenarios: [steady, steady-yescrypt, concurrency, ttl-herd]
     value: 5
     message: >-
       a cached verifier is less than 5x cheaper per request than the uncached
@@ -63,6 +70,7 @@ thresholds:
   - name: cached-crypt-share
     metric: crypt_share_max
     verifiers: all   # every verifier except uncached and noauth
+    scenarios: [steady, steady-yescrypt, concurrency, ttl-herd]
     value: 0.25
     message: >-
       a cached verifier spends more than 25% of server CPU in crypt: the hash
@@ -70,6 +78,8 @@ thresholds:
   - name: uncached-crypt-share
     metric: crypt_share_min
     verifiers: all   # the uncached verifier
+    # Not tokens=10000: there reading and parsing the file outweighs crypt.
+    scenarios: [steady/tokens=1, steady/tokens=100, steady-yescrypt, concurrency]
     value: 0.5
     message: >-
       the uncached verifier spends less than half of server CPU in crypt: the
@@ -78,9 +88,9 @@ thresholds:
   - name: below-knee-throughput
     metric: achieved_ratio_min
     verifiers: all   # every verifier, the noauth control included
-    value: 0.97
+    value: 0.99
     message: >-
-      a run below the saturation knee achieved less than 97% of its offered
+      a run below the saturation knee achieved less than 99% of its offered
       rate: the load generator or the server stalled where it should keep up
   - name: revocation-bounds
     metric: revocation_bounds_held
@@ -257,7 +267,7 @@ func CheckSemantic(f *results.File, th Thresholds) []Finding {
 // applies reports whether t covers verifier v in scenario s; "all" means
 // the metric's natural set.
 func (t Threshold) applies(s, v string) bool {
-	if len(t.Scenarios) > 0 && !slices.Contains(t.Scenarios, s) {
+	if len(t.Scenarios) > 0 && !slices.ContainsFunc(t.Scenarios, func(name string) bool { return scenarioMatches(name, s) }) {
 		return false
 	}
 	if len(t.Verifiers) > 0 {
@@ -272,6 +282,13 @@ func (t Threshold) applies(s, v string) bool {
 		return v != ControlVerifier
 	}
 	return true
+}
+
+// scenarioMatches reports whether a threshold's scenario name covers the
+// run's scenario: the same name, or one of its matrix variants
+// ("steady" covers "steady/tokens=100").
+func scenarioMatches(name, scenario string) bool {
+	return scenario == name || strings.HasPrefix(scenario, name+"/")
 }
 
 // worst keeps, per (scenario, verifier), the worst value seen.
@@ -353,6 +370,11 @@ func checkHitSpeedup(f *results.File, t Threshold) []Finding {
 		}
 	}
 	for _, r := range f.Runs {
+		if strings.HasPrefix(r.Phase, "knee") {
+			// Knee steps overload the server on purpose: queueing, not
+			// the cache, sets their latency.
+			continue
+		}
 		c := cell{r.Scenario, r.Phase, r.OfferedRPS}
 		if cells[c] == nil {
 			cells[c] = map[string]*agg{}
@@ -442,7 +464,9 @@ func checkAchieved(f *results.File, t Threshold) []Finding {
 	}
 	w := newWorst(false)
 	for _, r := range f.Runs {
-		if r.OfferedRPS <= 0 || r.KneeRPS > 0 || !t.applies(r.Scenario, r.Verifier) {
+		// Closed-model runs (fixed concurrency) treat the rate as a cap,
+		// not a promise, so achieved/offered says nothing there.
+		if r.OfferedRPS <= 0 || r.KneeRPS > 0 || r.Concurrency > 0 || !t.applies(r.Scenario, r.Verifier) {
 			continue
 		}
 		k, ok := knee[[2]string{r.Scenario, r.Verifier}]
@@ -455,8 +479,7 @@ func checkAchieved(f *results.File, t Threshold) []Finding {
 }
 
 // checkRevocations counts, per scenario and verifier, events that failed:
-// marked not passing by the runner, or rejected later than their bound or
-// never.
+// marked not passing by the runner, or never rejected despite a bound.
 func checkRevocations(f *results.File, t Threshold) []Finding {
 	type acc struct {
 		bad   int
@@ -475,8 +498,12 @@ func checkRevocations(f *results.File, t Threshold) []Finding {
 			accs[k] = a
 			order = append(order, k)
 		}
-		late := ev.BoundMS != nil && (ev.TimeToRejectMS == nil || *ev.TimeToRejectMS > *ev.BoundMS)
-		if !ev.Pass || late {
+		// The runner judges time to reject against the bound knowing the
+		// probe interval (the first rejected probe comes up to one
+		// interval after the change), so its verdict is kept; a bound
+		// event never rejected fails regardless.
+		never := ev.BoundMS != nil && ev.TimeToRejectMS == nil
+		if !ev.Pass || never {
 			a.bad++
 			a.where = append(a.where, fmt.Sprintf("%s at %gms: time to reject %s, bound %s", ev.Event, ev.AtMS, fmtMS(ev.TimeToRejectMS), fmtMS(ev.BoundMS)))
 		}

@@ -20,21 +20,28 @@ func sampleResults() *results.File {
 			CPUSecondsPer1kReq: cpu, Latency: results.Latency{P50: p50}, CPUShare: results.CPUShare{Crypt: crypt, Samples: 500}}
 	}
 	runs := []results.Run{
-		run("steady", "uncached", 100, 100, 5.0, 3000, 0.9),
-		run("steady", "uncached", 100, 100, 5.2, 3100, 0.92), // a repeat: medians are used
-		run("steady", "generation", 100, 100, 0.05, 40, 0.01),
-		run("steady", "mtime", 100, 100, 2.0, 1500, 0.6), // speedup 2.5, crypt share too high
-		run("steady", "ttl", 100, 100, 0, 30, 0.01),      // no CPU figure: p50 ratio 102
-		run("steady", "noauth", 100, 90, 0.02, 20, 0),    // short of its rate below the knee
-		{Scenario: "steady", Verifier: "uncached", KneeRPS: 150, OfferedRPS: 150, AchievedRPS: 149},
-		{Scenario: "steady", Verifier: "uncached", Phase: "knee-step", OfferedRPS: 200, AchievedRPS: 150}, // above the knee
-		run("weakhash", "uncached", 100, 100, 0.1, 100, 0.2),                                              // crypt share too low
-		run("weakhash", "generation", 100, 100, 0.01, 10, 0.02),
+		run("steady/tokens=1", "uncached", 100, 100, 5.0, 3000, 0.9),
+		run("steady/tokens=1", "uncached", 100, 100, 5.2, 3100, 0.92), // a repeat: medians are used
+		run("steady/tokens=1", "generation", 100, 100, 0.05, 40, 0.01),
+		run("steady/tokens=1", "mtime", 100, 100, 2.0, 1500, 0.6), // speedup 2.5, crypt share too high
+		run("steady/tokens=1", "ttl", 100, 100, 0, 30, 0.01),      // no CPU figure: p50 ratio 102
+		run("steady/tokens=1", "noauth", 100, 90, 0.02, 20, 0),    // short of its rate below the knee
+		{Scenario: "steady/tokens=1", Verifier: "uncached", KneeRPS: 150, OfferedRPS: 150, AchievedRPS: 149},
+		{Scenario: "steady/tokens=1", Verifier: "uncached", Phase: "knee-step", OfferedRPS: 200, AchievedRPS: 150}, // above the knee
+		run("steady-yescrypt", "uncached", 100, 100, 0.1, 100, 0.2),                                                // crypt share too low
+		run("steady-yescrypt", "generation", 100, 100, 0.01, 10, 0.02),
+		run("invalid-flood", "uncached", 100, 100, 5, 3000, 0.9),   // cache gates do not cover floods
+		run("invalid-flood", "generation", 100, 100, 4, 2500, 0.8), // of wrong secrets
+		{Scenario: "steady/tokens=1", Verifier: "generation", Phase: "knee-step", OfferedRPS: 400, AchievedRPS: 300, Latency: results.Latency{P50: 2900}},
+		{Scenario: "concurrency/c=1", Verifier: "uncached", Phase: "constant", Concurrency: 1, OfferedRPS: 800, AchievedRPS: 300}, // closed model
 	}
 	revs := []results.Revocation{
 		{Scenario: "revoke", Verifier: "generation", Event: "delete", TimeToRejectMS: ms(1), BoundMS: ms(10), Converged: true, Pass: true},
-		{Scenario: "revoke", Verifier: "mtime", Event: "rotate", TimeToRejectMS: ms(500), BoundMS: ms(100), Converged: true, Pass: true},
-		{Scenario: "revoke", Verifier: "ttl", Event: "delete", AtMS: 50, BoundMS: ms(1000), Pass: false},
+		{Scenario: "revoke", Verifier: "mtime", Event: "rotate", TimeToRejectMS: ms(500), BoundMS: ms(100), Converged: true, Pass: false},
+		{Scenario: "revoke", Verifier: "ttl", Event: "delete", AtMS: 50, BoundMS: ms(1000), Pass: true}, // never rejected
+		// Rejected one probe interval after a zero bound: the runner's
+		// verdict (pass) stands.
+		{Scenario: "revoke", Verifier: "uncached", Event: "rotate", TimeToRejectMS: ms(20), BoundMS: ms(0), Converged: true, Pass: true},
 	}
 	return &results.File{SchemaVersion: results.SchemaVersion, Runs: runs, Revocations: revs}
 }
@@ -46,11 +53,11 @@ func TestCheckSemantic(t *testing.T) {
 		checked   []string // scenario/verifier pairs judged
 		failed    []string
 	}{
-		{"cache-hit-speedup", []string{"steady/generation", "steady/mtime", "steady/ttl", "weakhash/generation"}, []string{"steady/mtime"}},
-		{"cached-crypt-share", []string{"steady/generation", "steady/mtime", "steady/ttl", "weakhash/generation"}, []string{"steady/mtime"}},
-		{"uncached-crypt-share", []string{"steady/uncached", "weakhash/uncached"}, []string{"weakhash/uncached"}},
-		{"below-knee-throughput", []string{"steady/generation", "steady/mtime", "steady/noauth", "steady/ttl", "steady/uncached", "weakhash/generation", "weakhash/uncached"}, []string{"steady/noauth"}},
-		{"revocation-bounds", []string{"revoke/generation", "revoke/mtime", "revoke/ttl"}, []string{"revoke/mtime", "revoke/ttl"}},
+		{"cache-hit-speedup", []string{"steady/tokens=1/generation", "steady/tokens=1/mtime", "steady/tokens=1/ttl", "steady-yescrypt/generation"}, []string{"steady/tokens=1/mtime"}},
+		{"cached-crypt-share", []string{"steady/tokens=1/generation", "steady/tokens=1/mtime", "steady/tokens=1/ttl", "steady-yescrypt/generation"}, []string{"steady/tokens=1/mtime"}},
+		{"uncached-crypt-share", []string{"steady/tokens=1/uncached", "steady-yescrypt/uncached"}, []string{"steady-yescrypt/uncached"}},
+		{"below-knee-throughput", []string{"steady/tokens=1/generation", "steady/tokens=1/mtime", "steady/tokens=1/noauth", "steady/tokens=1/ttl", "steady/tokens=1/uncached", "steady-yescrypt/generation", "steady-yescrypt/uncached", "invalid-flood/generation", "invalid-flood/uncached"}, []string{"steady/tokens=1/noauth"}},
+		{"revocation-bounds", []string{"revoke/generation", "revoke/mtime", "revoke/ttl", "revoke/uncached"}, []string{"revoke/mtime", "revoke/ttl"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.threshold, func(t *testing.T) {
@@ -69,6 +76,8 @@ func TestCheckSemantic(t *testing.T) {
 				}
 			}
 			sort.Strings(checked)
+			sort.Strings(tt.checked)
+			sort.Strings(tt.failed)
 			if !reflect.DeepEqual(checked, tt.checked) || !reflect.DeepEqual(failed, tt.failed) {
 				t.Errorf("checked %v failed %v, want %v and %v", checked, failed, tt.checked, tt.failed)
 			}
@@ -79,11 +88,11 @@ func TestCheckSemantic(t *testing.T) {
 		measured[f.Threshold+" "+f.Scenario+"/"+f.Verifier] = f.Measured
 	}
 	for k, want := range map[string]float64{
-		"cache-hit-speedup steady/mtime":        5.1 / 2.0, // median of the uncached repeats
-		"cache-hit-speedup steady/ttl":          3050.0 / 30,
-		"below-knee-throughput steady/noauth":   0.9,
-		"below-knee-throughput steady/uncached": 1, // knee-step and summary runs excluded
-		"revocation-bounds revoke/ttl":          1,
+		"cache-hit-speedup steady/tokens=1/mtime":        5.1 / 2.0, // median of the uncached repeats
+		"cache-hit-speedup steady/tokens=1/ttl":          3050.0 / 30,
+		"below-knee-throughput steady/tokens=1/noauth":   0.9,
+		"below-knee-throughput steady/tokens=1/uncached": 1, // knee-step and summary runs excluded
+		"revocation-bounds revoke/ttl":                   1,
 	} {
 		if got := measured[k]; got < want-1e-9 || got > want+1e-9 {
 			t.Errorf("%s measured %v, want %v", k, got, want)

@@ -405,19 +405,19 @@ events:
 	s := mustParse(t, src)
 	q := s.Quick()
 	checkQuick(t, q)
-	if got := []time.Duration{q.Load.Stages[0].Duration, q.Load.Stages[1].Duration}; got[0] != 500*time.Millisecond || got[1] != 1500*time.Millisecond {
+	if got := []time.Duration{q.Load.Stages[0].Duration, q.Load.Stages[1].Duration}; got[0] != 375*time.Millisecond || got[1] != 1125*time.Millisecond {
 		t.Errorf("stages scaled to %v", got)
 	}
-	if q.Events[0].At != time.Second || q.Events[1].At != 1500*time.Millisecond {
+	if q.Events[0].At != 750*time.Millisecond || q.Events[1].At != 1125*time.Millisecond {
 		t.Errorf("events at %s, %s", q.Events[0].At, q.Events[1].At)
 	}
-	if q.Events[0].TTL != 500*time.Millisecond || q.Events[1].Granularity != 2*time.Second {
+	if q.Events[0].TTL != 375*time.Millisecond || q.Events[1].Granularity != 2*time.Second {
 		t.Errorf("event timers %s, %s", q.Events[0].TTL, q.Events[1].Granularity)
 	}
-	if q.Server.TTL != time.Second {
+	if q.Server.TTL != 750*time.Millisecond {
 		t.Errorf("server ttl %s", q.Server.TTL)
 	}
-	if got := q.Load.Knee.Steps(); !reflect.DeepEqual(got, []float64{10, 20, 40, 80, 160, 320}) {
+	if got := q.Load.Knee.Steps(); !reflect.DeepEqual(got, []float64{10, 20, 40, 80}) {
 		t.Errorf("quick knee steps %v", got)
 	}
 	// The original is untouched.

@@ -85,10 +85,10 @@ const (
 
 // Quick-mode caps, see (*Scenario).Quick.
 const (
-	QuickDuration  = 2 * time.Second
+	QuickDuration  = 1500 * time.Millisecond
 	QuickWarmup    = 500 * time.Millisecond
-	QuickKneeStep  = 500 * time.Millisecond
-	QuickKneeSteps = 6
+	QuickKneeStep  = 400 * time.Millisecond
+	QuickKneeSteps = 4
 )
 
 // Scenario is one parsed, validated and defaulted scenario file.

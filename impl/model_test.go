@@ -627,7 +627,7 @@ func runSchedule(t *testing.T, parent string, seed uint64, steps int, st *modelS
 // AUTHBENCH_MODEL_SCHEDULES=1 (the verifier is Names()[seed%4]); the
 // concurrent steps are not deterministic, the schedule is.
 func TestModelSchedules(t *testing.T) {
-	n := 200
+	n := 150 // ~12 s with -race on 2 cores; the impl package must stay well under 30 s
 	if *longRun {
 		n = 10000
 	}

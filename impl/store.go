@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"sync"
@@ -400,7 +401,18 @@ func (s *Store) lock(ctx context.Context) (func(), error) {
 			wait *= 2
 		}
 	}
+	s.removeStaleTemps()
 	return func() { f.Close() }, nil // closing the last fd drops the flock
+}
+
+// removeStaleTemps deletes temp files of writers that died mid-write. Only
+// lock holders create them, so under the lock none is in use; left alone
+// they pile up, each holding every hash.
+func (s *Store) removeStaleTemps() {
+	stale, _ := filepath.Glob(s.path + ".tmp_*")
+	for _, p := range stale {
+		os.Remove(p)
+	}
 }
 
 // NewSecret returns a random lowercase hyphenated UUID (v4), the form PBS

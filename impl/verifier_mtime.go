@@ -13,6 +13,12 @@ import "time"
 // A same-length rewrite that restores the previous mtime (cp -p from a
 // backup) is invisible: unbounded. Coarse or cached file-system timestamps
 // widen the window accordingly.
+//
+// Two PBS windows re-open stage 1's hole (see generationVerifier), both
+// pinned by tests: a foreign rotation and an own API mutation inside one
+// mtime tick (the kernel stamps renames with a coarse clock and rotations
+// keep the length), and a revoke after a slow-path insert that followed a
+// generation reset (the cache then has no metadata to compare).
 type mtimeVerifier struct {
 	base
 	cache *secretCache

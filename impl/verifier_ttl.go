@@ -13,7 +13,8 @@ import (
 //
 // Staleness: API mutations (any process) take effect at the next request;
 // manual edits within the TTL (default 60 s, PBS's documented behaviour);
-// same-length mtime-restoring rewrites never.
+// same-length mtime-restoring rewrites never. The mtime stage's two
+// re-stamp windows apply here too.
 type ttlVerifier struct {
 	base
 	cache *secretCache

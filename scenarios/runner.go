@@ -427,8 +427,10 @@ func (r *runner) measure(ctx context.Context, j job, sc *Scenario, servers *serv
 					return
 				case <-time.After(time.Until(measureStart.Add(ev.At))):
 				}
-				at := time.Now()
 				sec, err := actor.do(pctx, ev)
+				// Bounds count from the completed change: requests sent
+				// while the write was still under way may pass.
+				at := time.Now()
 				if sec != "" && r.opts.OnSecret != nil {
 					r.opts.OnSecret(sec)
 				}

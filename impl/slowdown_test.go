@@ -3,6 +3,7 @@ package impl
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"strconv"
 	"sync/atomic"
@@ -51,7 +52,10 @@ func parseSlowdown(s string) (float64, error) {
 }
 
 // spin does n iterations of dependent integer work that the compiler
-// cannot drop: the result is returned.
+// cannot drop: the result is returned. Not inlined: inlined copies ran at
+// up to twice the calibrated speed, depending on the call site.
+//
+//go:noinline
 func spin(n int64) uint64 {
 	x := uint64(n) | 1
 	for i := int64(0); i < n; i++ {
@@ -65,36 +69,39 @@ func spin(n int64) uint64 {
 func spinRate() float64 {
 	const n = 1 << 20
 	best := time.Duration(1 << 62)
+	var sink uint64
 	for range 5 {
 		t := time.Now()
-		spin(n)
+		// The result must be used: a discarded one lets the compiler
+		// drop the work and the rate comes out several times too high.
+		sink += spin(n)
 		best = min(best, time.Since(t))
+	}
+	if sink == 42 {
+		best++ // practically never; keeps sink live
 	}
 	return float64(n) / float64(max(best, 1))
 }
 
 // slowVerifier adds busy work proportional to the measured duration of
-// each accepted Verify. Timing a call costs about 100 ns here, more than a
-// cache hit, so fast calls are timed in windows: the first window calls of
-// every period run unslowed and their mean sets the estimate, and the
-// other calls carry the whole injected share. Calls slower than
-// perCallAbove are timed one by one, where the timer is negligible.
+// each accepted Verify, per outcome (a cache hit and a slow path differ by
+// four orders of magnitude). Timing a call costs about as much as a cache
+// hit here, so one call in sampleEvery, picked with the runtime's
+// per-thread random source (no shared counter: an atomic add alone would
+// be a few percent of a hit), is timed and left unslowed; the others carry
+// the whole injected share, less the wrapper's own measured overhead.
 type slowVerifier struct {
 	Verifier
-	frac     float64
-	rate     float64 // spin iterations per ns
-	born     time.Time
-	calls    atomic.Uint64
-	est      atomic.Int64 // EWMA of the accepted op time in ns
-	winStart atomic.Int64 // ns since born when the current window opened
-	sink     atomic.Uint64
+	frac      float64
+	rate      float64         // spin iterations per ns
+	timerCost int64           // ns a timed empty interval reads
+	overhead  float64         // ns the unsampled path costs without spinning
+	est       [3]atomic.Int64 // EWMA of the op time in ns, per Outcome
+	iters     [3]atomic.Int64 // spin iterations per call, per Outcome
+	sink      atomic.Uint64
 }
 
-const (
-	window       = 64
-	period       = 1024
-	perCallAbove = int64(20 * time.Microsecond)
-)
+const sampleEvery = 64
 
 type slowObserver struct {
 	*slowVerifier
@@ -114,7 +121,8 @@ func slowedConstructor(c Constructor, frac, rate float64) Constructor {
 // slowed wraps v; a MutationObserver stays one, or cache invalidation
 // would silently stop working under the hook.
 func slowed(v Verifier, frac, rate float64) Verifier {
-	s := &slowVerifier{Verifier: v, frac: frac, rate: rate, born: time.Now()}
+	s := &slowVerifier{Verifier: v, frac: frac, rate: rate}
+	s.calibrateOverhead()
 	if o, ok := v.(MutationObserver); ok {
 		return slowObserver{s, o}
 	}
@@ -122,48 +130,70 @@ func slowed(v Verifier, frac, rate float64) Verifier {
 }
 
 func (s *slowVerifier) Verify(ctx context.Context, id, secret string) (Outcome, error) {
-	n := s.calls.Add(1) - 1
-	est := s.est.Load()
-	perCall := est == 0 || est > perCallAbove
-	phase := n % period
-	var t0 time.Time
-	switch {
-	case perCall:
-		t0 = time.Now()
-	case phase == 0:
-		s.winStart.Store(int64(time.Since(s.born)))
+	if rand.Uint64()%sampleEvery == 0 {
+		return s.timed(ctx, id, secret)
 	}
 	out, err := s.Verifier.Verify(ctx, id, secret)
-	if err != nil {
+	if err != nil || int(out) >= len(s.est) {
 		return out, err
 	}
-	switch {
-	case perCall:
-		s.update(int64(time.Since(t0)))
-	case phase == window-1:
-		if st := s.winStart.Load(); st != 0 {
-			s.update((int64(time.Since(s.born)) - st) / window)
-		}
+	if s.est[out].Load() == 0 {
+		// First accepted call of this outcome: nothing to scale yet.
+		return s.timed(ctx, id, secret)
 	}
-	frac := s.frac
-	if !perCall {
-		if phase < window {
-			return out, err
-		}
-		frac *= float64(period) / float64(period-window)
-	}
-	if x := spin(int64(frac * s.rate * float64(s.est.Load()))); x == 0 {
+	if x := spin(s.iters[out].Load()); x == 0 {
 		s.sink.Add(1) // practically never; keeps the work observable
 	}
 	return out, err
 }
 
-func (s *slowVerifier) update(d int64) {
-	if old := s.est.Load(); old == 0 {
-		s.est.Store(max(d, 1))
-	} else {
-		s.est.Store(max(old+(d-old)/8, 1))
+// timed runs one unslowed, timed call and updates its outcome's estimate.
+func (s *slowVerifier) timed(ctx context.Context, id, secret string) (Outcome, error) {
+	t0 := time.Now()
+	out, err := s.Verifier.Verify(ctx, id, secret)
+	d := int64(time.Since(t0)) - s.timerCost
+	if err != nil || int(out) >= len(s.est) {
+		return out, err
 	}
+	d = max(d, 1)
+	est := d
+	if old := s.est[out].Load(); old != 0 {
+		est = max(old+(d-old)/8, 1)
+	}
+	s.est[out].Store(est)
+	// The sampled calls run unslowed, so the others make up for them.
+	target := s.frac*float64(est)*sampleEvery/(sampleEvery-1) - s.overhead
+	s.iters[out].Store(int64(max(target, 0) * s.rate))
+	return out, err
+}
+
+// calibrateOverhead measures the timer and the wrapper's own per-call cost
+// (fastest of a few tries, like spinRate) so that they are not counted as
+// injected slowdown.
+func (s *slowVerifier) calibrateOverhead() {
+	best := int64(1 << 62)
+	for range 1000 {
+		t := time.Now()
+		best = min(best, int64(time.Since(t)))
+	}
+	s.timerCost = best
+	const n = 1 << 16
+	bestLoop := time.Duration(1 << 62)
+	var sink uint64
+	for range 3 {
+		t := time.Now()
+		for range n {
+			if rand.Uint64()%sampleEvery == 0 {
+				sink++
+			}
+			sink += spin(s.iters[len(s.iters)-1].Load())
+		}
+		bestLoop = min(bestLoop, time.Since(t))
+	}
+	if sink == 42 {
+		bestLoop++ // keeps sink live
+	}
+	s.overhead = float64(bestLoop) / n
 }
 
 func TestParseSlowdown(t *testing.T) {
@@ -233,4 +263,50 @@ func testStoreForSlowdown(t *testing.T) (*Store, string) {
 		t.Fatal(err)
 	}
 	return s, secret
+}
+
+// spinVerifier accepts every call after a fixed amount of work.
+type spinVerifier struct {
+	Verifier
+	iters int64
+	sink  atomic.Uint64
+}
+
+func (v *spinVerifier) Verify(context.Context, string, string) (Outcome, error) {
+	if spin(v.iters) == 0 {
+		v.sink.Add(1)
+	}
+	return OutcomeFast, nil
+}
+
+// BenchmarkSlowdownHook reports how much slower the hook makes an
+// operation of known cost, as the ratio slowed/plain (target 1+frac): it
+// checks that the hook's own bookkeeping is not counted as injected work.
+func BenchmarkSlowdownHook(b *testing.B) {
+	rate := spinRate()
+	for _, ns := range []float64{40, 150, 1000, 100000} {
+		b.Run(fmt.Sprintf("op=%gns", ns), func(b *testing.B) {
+			inner := &spinVerifier{iters: int64(ns * rate)}
+			slow := slowed(inner, 0.10, rate)
+			ctx := context.Background()
+			for range 1000 { // settle the estimate
+				slow.Verify(ctx, "", "")
+			}
+			var plain, slowT time.Duration
+			const chunk = 1000
+			for i := 0; i < b.N; i += chunk {
+				t := time.Now()
+				for range chunk {
+					inner.Verify(ctx, "", "")
+				}
+				plain += time.Since(t)
+				t = time.Now()
+				for range chunk {
+					slow.Verify(ctx, "", "")
+				}
+				slowT += time.Since(t)
+			}
+			b.ReportMetric(float64(slowT)/float64(plain), "slowed/plain")
+		})
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -511,7 +512,11 @@ func writeCalibration(w io.Writer, o gateOpts, copts gate.Options, aa, as []calT
 		if cv > 0 {
 			family = append(family, cv)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.1f%%\t%s\t%s\n", key.Name, key.Unit, 100*cv, det, ratio)
+		noise := fmt.Sprintf("%.1f%%", 100*cv)
+		if math.IsNaN(cv) {
+			noise = "- (zeros)" // log of zero values: a constant count
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", key.Name, key.Unit, noise, det, ratio)
 	}
 	if err := tw.Flush(); err != nil {
 		return exitCode(2, err)

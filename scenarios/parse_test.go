@@ -474,3 +474,19 @@ func TestLoadAll(t *testing.T) {
 		t.Error("LoadDir of an empty dir succeeded")
 	}
 }
+
+// TestQuickKeepsSweepEnds: quick mode keeps each matrix axis's first and
+// last value, so the quick suite still shows the trend in fewer runs.
+func TestQuickKeepsSweepEnds(t *testing.T) {
+	s := mustParse(t, "# q\nload: {rate: 10}\nmatrix: {tokens: [1, 100, 10000], concurrency: [1, 8]}\n")
+	q := s.Quick()
+	if !reflect.DeepEqual(q.Matrix.Tokens, []int{1, 10000}) || !reflect.DeepEqual(q.Matrix.Concurrency, []int{1, 8}) {
+		t.Errorf("quick matrix %+v", q.Matrix)
+	}
+	if len(s.Matrix.Tokens) != 3 {
+		t.Error("Quick modified the original matrix")
+	}
+	if got := len(q.Expand()); got != 4 {
+		t.Errorf("%d quick variants, want 4", got)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -260,9 +261,7 @@ func (s *Store) AddBatch(ctx context.Context, ids []string) ([]string, error) {
 		m := Mutation{ID: id, Secret: &secrets[i], Pre: pre, PreErr: preErr, Bumped: bumped}
 		s.notify(m)
 		if i == 0 {
-			if pre, preErr = s.Stat(); preErr != nil {
-				pre = FileMeta{}
-			}
+			pre, preErr = s.Stat()
 		}
 	}
 	return secrets, nil
@@ -409,9 +408,14 @@ func (s *Store) lock(ctx context.Context) (func(), error) {
 // lock holders create them, so under the lock none is in use; left alone
 // they pile up, each holding every hash.
 func (s *Store) removeStaleTemps() {
-	stale, _ := filepath.Glob(s.path + ".tmp_*")
-	for _, p := range stale {
-		os.Remove(p)
+	// A directory scan, not filepath.Glob: the path may contain glob
+	// metacharacters.
+	dir, prefix := filepath.Dir(s.path), filepath.Base(s.path)+".tmp_"
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), prefix) {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
 	}
 }
 

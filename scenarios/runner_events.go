@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net/http"
-	"net/url"
 	"sync"
 	"time"
 
@@ -14,8 +13,6 @@ import (
 	"github.com/authbench/authbench/internal/results"
 	"github.com/authbench/authbench/loadgen"
 )
-
-func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 
 // probe keeps presenting one token's old secret (and, once known, its new
 // one) at a steady rate through the servers, from the start of the

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"runtime/pprof"
@@ -238,7 +239,7 @@ func (s *serverSet) stats(ctx context.Context) ([]impl.Stats, error) {
 
 // mutate makes an API change through node 0 and returns the new secret.
 func (s *serverSet) mutate(ctx context.Context, op, id string) (string, error) {
-	body, err := s.post(ctx, s.admins[0]+"/authbench/admin/mutate?op="+op+"&token="+urlQueryEscape(id))
+	body, err := s.post(ctx, s.admins[0]+"/authbench/admin/mutate?op="+op+"&token="+url.QueryEscape(id))
 	if err != nil {
 		return "", err
 	}

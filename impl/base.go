@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"runtime/pprof"
 
-	"github.com/authbench/authbench/internal/cryptpw"
+	"github.com/authbench/authbench/impl/cryptpw"
 )
 
 // base carries what every verifier shares: its name, store, counters and

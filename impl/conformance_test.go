@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authbench/authbench/internal/cryptpw"
+	"github.com/authbench/authbench/impl/cryptpw"
 )
 
 // Tests hash with the cheapest valid SHA-256-crypt cost so the suite stays
@@ -481,5 +481,35 @@ func TestUnknownVerifier(t *testing.T) {
 	defer s.Close()
 	if _, err := New("nope", Config{Store: s}); err == nil {
 		t.Fatal("unknown verifier accepted")
+	}
+}
+
+// TestDeclaredBoundMatchesBuilt pins the registry's declared data to what
+// a built verifier reports, for the default and a custom TTL.
+func TestDeclaredBoundMatchesBuilt(t *testing.T) {
+	for _, spec := range Specs() {
+		for _, ttl := range []time.Duration{0, 3 * time.Second} {
+			t.Run(fmt.Sprintf("%s/ttl=%s", spec.Name, ttl), func(t *testing.T) {
+				s, err := OpenStore(filepath.Join(t.TempDir(), "token.shadow"), StoreOptions{Scheme: cryptpw.SHA256, Cost: testCost})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer s.Close()
+				v, err := New(spec.Name, Config{Store: s, TTL: ttl})
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := DeclaredBound(spec.Name, Config{TTL: ttl})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := v.Bound(); got != want {
+					t.Errorf("built verifier's bound %+v, declared %+v", got, want)
+				}
+			})
+		}
+	}
+	if _, err := DeclaredBound("no-such", Config{}); err == nil {
+		t.Error("DeclaredBound of an unknown verifier: want an error")
 	}
 }

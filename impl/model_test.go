@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authbench/authbench/internal/cryptpw"
+	"github.com/authbench/authbench/impl/cryptpw"
 )
 
 // longRun enables the long modes of the model-based and stress tests:

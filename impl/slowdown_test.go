@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authbench/authbench/internal/cryptpw"
+	"github.com/authbench/authbench/impl/cryptpw"
 )
 
 // SlowdownEnv names the environment variable that injects a known
@@ -34,8 +34,8 @@ func init() {
 		return
 	}
 	rate := spinRate()
-	for name, c := range registry {
-		registry[name] = slowedConstructor(c, f, rate)
+	for i := range registry {
+		registry[i].New = slowedConstructor(registry[i].New, f, rate)
 	}
 	fmt.Fprintf(os.Stderr, "%s%g\n", slowdownMarker, f)
 }
@@ -224,12 +224,12 @@ func TestSlowedKeepsBehaviour(t *testing.T) {
 	for _, name := range Names() {
 		t.Run(name, func(t *testing.T) {
 			s, secret := testStoreForSlowdown(t)
-			v, err := slowedConstructor(registry[name], 0.5, spinRate())(Config{Store: s})
+			v, err := slowedConstructor(mustSpec(t, name).New, 0.5, spinRate())(Config{Store: s})
 			if err != nil {
 				t.Fatal(err)
 			}
 			_, isObs := v.(MutationObserver)
-			inner, _ := registry[name](Config{Store: s})
+			inner, _ := mustSpec(t, name).New(Config{Store: s})
 			if _, want := inner.(MutationObserver); isObs != want {
 				t.Errorf("MutationObserver: got %v, want %v", isObs, want)
 			}
@@ -309,4 +309,13 @@ func BenchmarkSlowdownHook(b *testing.B) {
 			b.ReportMetric(float64(slowT)/float64(plain), "slowed/plain")
 		})
 	}
+}
+
+func mustSpec(t testing.TB, name string) Spec {
+	t.Helper()
+	s, ok := Lookup(name)
+	if !ok {
+		t.Fatalf("no verifier %q", name)
+	}
+	return s
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"sync/atomic"
 	"time"
 )
@@ -143,6 +142,14 @@ type Config struct {
 // DefaultTTL is PBS's TOKEN_SECRET_CACHE_TTL_SECS.
 const DefaultTTL = 60 * time.Second
 
+// ttl is the effective TTL (DefaultTTL when unset).
+func (c Config) ttl() time.Duration {
+	if c.TTL == 0 {
+		return DefaultTTL
+	}
+	return c.TTL
+}
+
 func (c Config) now() time.Time {
 	if c.Clock != nil {
 		return c.Clock()
@@ -153,27 +160,17 @@ func (c Config) now() time.Time {
 // Constructor builds a verifier over a store.
 type Constructor func(Config) (Verifier, error)
 
-// Names lists the registered verifiers, sorted.
-func Names() []string {
-	names := make([]string, 0, len(registry))
-	for n := range registry {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
-
 // New builds the named verifier and, if it caches, subscribes it to the
 // store's API mutations.
 func New(name string, cfg Config) (Verifier, error) {
-	c, ok := registry[name]
+	spec, ok := Lookup(name)
 	if !ok {
 		return nil, fmt.Errorf("unknown verifier %q (known: %v)", name, Names())
 	}
 	if cfg.Store == nil {
 		return nil, errors.New("verifier " + name + ": no store")
 	}
-	v, err := c(cfg)
+	v, err := spec.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("verifier %s: %w", name, err)
 	}

@@ -23,12 +23,16 @@ type generationVerifier struct {
 
 func newGeneration(cfg Config) (Verifier, error) {
 	return &generationVerifier{
-		base:  base{name: "generation", store: cfg.Store, bound: Bound{ManualEdit: unbounded, SameLenRestore: unbounded}},
+		base:  base{name: "generation", store: cfg.Store, bound: generationBound(cfg)},
 		cache: newSecretCache(),
 	}, nil
 }
 
 var unbounded = Staleness{Unbounded: true}
+
+func generationBound(Config) Bound {
+	return Bound{ManualEdit: unbounded, SameLenRestore: unbounded}
+}
 
 func (v *generationVerifier) Verify(ctx context.Context, id, secret string) (Outcome, error) {
 	c := v.cache

@@ -27,11 +27,13 @@ type mtimeVerifier struct {
 
 func newMtime(cfg Config) (Verifier, error) {
 	return &mtimeVerifier{
-		base:  base{name: "mtime", store: cfg.Store, bound: Bound{SameLenRestore: unbounded, UsesFileMetadata: true}},
+		base:  base{name: "mtime", store: cfg.Store, bound: mtimeBound(cfg)},
 		cache: newSecretCache(),
 		clock: cfg.now,
 	}, nil
 }
+
+func mtimeBound(Config) Bound { return Bound{SameLenRestore: unbounded, UsesFileMetadata: true} }
 
 func (v *mtimeVerifier) Verify(ctx context.Context, id, secret string) (Outcome, error) {
 	matched, contended := v.cache.refreshFromFile(id, secret, v.store, v.clock(), &v.n)

@@ -23,15 +23,12 @@ type ttlVerifier struct {
 }
 
 func newTTL(cfg Config) (Verifier, error) {
-	ttl := cfg.TTL
-	if ttl == 0 {
-		ttl = DefaultTTL
-	}
-	if ttl < 0 {
+	if cfg.TTL < 0 {
 		return nil, errors.New("negative TTL")
 	}
+	ttl := cfg.ttl()
 	return &ttlVerifier{
-		base:  base{name: "ttl", store: cfg.Store, bound: Bound{ManualEdit: Staleness{Max: ttl}, SameLenRestore: unbounded, UsesFileMetadata: true}},
+		base:  base{name: "ttl", store: cfg.Store, bound: ttlBound(cfg)},
 		cache: newSecretCache(),
 		ttl:   ttl,
 		clock: cfg.now,
@@ -77,4 +74,8 @@ func (v *ttlVerifier) Verify(ctx context.Context, id, secret string) (Outcome, e
 
 func (v *ttlVerifier) ApplyMutation(m Mutation) {
 	v.cache.applyMutation(m, v.store, v.clock(), true, &v.n)
+}
+
+func ttlBound(cfg Config) Bound {
+	return Bound{ManualEdit: Staleness{Max: cfg.ttl()}, SameLenRestore: unbounded, UsesFileMetadata: true}
 }

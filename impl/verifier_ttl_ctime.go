@@ -24,7 +24,7 @@ func newTTLCtime(cfg Config) (Verifier, error) {
 	}
 	t := v.(*ttlVerifier)
 	t.name = "ttl-ctime"
-	t.bound.SameLenRestore = t.bound.ManualEdit
+	t.bound = ttlCtimeBound(cfg)
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
 		return nil, fmt.Errorf("cache key: %w", err)
@@ -35,4 +35,10 @@ func newTTLCtime(cfg Config) (Verifier, error) {
 		return sameMtimeLen(a, b) && a.CtimeNS == b.CtimeNS && a.Inode == b.Inode
 	}
 	return t, nil
+}
+
+func ttlCtimeBound(cfg Config) Bound {
+	b := ttlBound(cfg)
+	b.SameLenRestore = b.ManualEdit
+	return b
 }

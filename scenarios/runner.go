@@ -19,7 +19,7 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/authbench/authbench/impl"
-	"github.com/authbench/authbench/internal/cryptpw"
+	"github.com/authbench/authbench/impl/cryptpw"
 	"github.com/authbench/authbench/internal/flame"
 	"github.com/authbench/authbench/internal/results"
 	"github.com/authbench/authbench/loadgen"

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/authbench/authbench/impl"
-	"github.com/authbench/authbench/internal/cryptpw"
+	"github.com/authbench/authbench/impl/cryptpw"
 	"github.com/authbench/authbench/internal/results"
 	"github.com/authbench/authbench/loadgen"
 )

@@ -21,7 +21,7 @@ import (
 	"github.com/google/pprof/profile"
 
 	"github.com/authbench/authbench/impl"
-	"github.com/authbench/authbench/internal/cryptpw"
+	"github.com/authbench/authbench/impl/cryptpw"
 	"github.com/authbench/authbench/internal/flame"
 	"github.com/authbench/authbench/internal/node"
 )

@@ -11,7 +11,7 @@ import (
 	"os"
 
 	"github.com/authbench/authbench/impl"
-	"github.com/authbench/authbench/internal/cryptpw"
+	"github.com/authbench/authbench/impl/cryptpw"
 	"github.com/authbench/authbench/internal/node"
 	"github.com/authbench/authbench/scenarios"
 )

@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/authbench/authbench/impl"
-	"github.com/authbench/authbench/internal/cryptpw"
+	"github.com/authbench/authbench/impl/cryptpw"
 	"github.com/authbench/authbench/loadgen"
 )
 

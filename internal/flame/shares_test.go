@@ -103,7 +103,7 @@ func TestSharesErrors(t *testing.T) {
 
 func TestDefaultClassifier(t *testing.T) {
 	const (
-		cryptpw = "github.com/authbench/authbench/internal/cryptpw.Verify"
+		cryptpw = "github.com/authbench/authbench/impl/cryptpw.Verify"
 		sha     = "github.com/GehirnInc/crypt/sha512_crypt.(*crypter).Generate"
 		yes     = "github.com/go-crypt/x/yescrypt.Key"
 		read    = "github.com/authbench/authbench/impl.readShadow"

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/authbench/authbench/impl"
-	"github.com/authbench/authbench/internal/cryptpw"
+	"github.com/authbench/authbench/impl/cryptpw"
 )
 
 // BenchmarkHandler measures the server's per-request cost without the

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/authbench/authbench/impl"
-	"github.com/authbench/authbench/internal/cryptpw"
+	"github.com/authbench/authbench/impl/cryptpw"
 )
 
 // testCost is the cheapest valid SHA-256-crypt cost, so -race runs stay fast.

@@ -1,0 +1,86 @@
+package results
+
+import (
+	"fmt"
+	"path"
+	"strings"
+)
+
+// The vocabulary of a run: names every stage writes and reads. Spell them
+// here and nowhere else.
+const (
+	// ControlVerifier names the no-auth control in results: the same
+	// server and handler without the auth middleware.
+	ControlVerifier = "noauth"
+	// BaselineVerifier is the verifier that hashes on every request; every
+	// cached verifier is compared against it (impl.BaselineVerifier).
+	BaselineVerifier = "uncached"
+)
+
+// Phases of a Run.
+const (
+	PhaseConstant = "constant"  // one constant-rate window
+	PhaseKneeStep = "knee-step" // one step of a knee search
+	PhaseKnee     = "knee"      // the summary of a knee search
+)
+
+// PhaseStage names stage i (1-based) of a staged load.
+func PhaseStage(i int) string { return fmt.Sprintf("stage-%d", i) }
+
+// Subdirectories of a run directory.
+const (
+	DirProfiles    = "profiles"
+	DirFlamegraphs = "flamegraphs"
+	DirResults     = "results"
+	DirLogs        = "logs"
+	DirPlots       = "plots"
+)
+
+// RunDirs are the subdirectories the runner creates and `bench report`
+// copies when merging shards.
+func RunDirs() []string {
+	return []string{DirProfiles, DirFlamegraphs, DirResults, DirLogs}
+}
+
+// Slug turns a variant name such as "steady/tokens=100" into one safe path
+// element ("steady_tokens-100"). Every stage that names a file after a
+// scenario or variant uses it, so writers and readers agree.
+func Slug(s string) string {
+	return strings.NewReplacer("/", "_", ",", "_", "=", "-", " ", "_").Replace(s)
+}
+
+// Layout builds the relative paths of a run directory's files. All paths
+// are slash-separated and relative to the run directory, as stored in
+// results.json.
+type Layout struct{}
+
+// Profile is a run's CPU profile.
+func (Layout) Profile(variant, verifier string, repeat int) string {
+	return path.Join(DirProfiles, fmt.Sprintf("%s-%s-r%d.pb.gz", Slug(variant), verifier, repeat))
+}
+
+// Folded is a run's folded stacks.
+func (Layout) Folded(variant, verifier string, repeat int) string {
+	return path.Join(DirFlamegraphs, Slug(variant), fmt.Sprintf("%s-r%d.folded", verifier, repeat))
+}
+
+// Flamegraph is a run's SVG flame graph.
+func (Layout) Flamegraph(variant, verifier string, repeat int) string {
+	return path.Join(DirFlamegraphs, Slug(variant), fmt.Sprintf("%s-r%d.svg", verifier, repeat))
+}
+
+// DiffFlamegraph is the differential flame graph of verifier against the
+// baseline; direction is "grown" or "shrunk".
+func (Layout) DiffFlamegraph(variant, verifier, direction string) string {
+	return path.Join(DirFlamegraphs, Slug(variant), fmt.Sprintf("diff-%s-vs-%s-%s.svg", verifier, BaselineVerifier, direction))
+}
+
+// VegetaResults is a load window's vegeta results file.
+func (Layout) VegetaResults(variant, verifier string, repeat, stage int) string {
+	return path.Join(DirResults, fmt.Sprintf("%s-%s-r%d-s%d.bin", Slug(variant), verifier, repeat, stage))
+}
+
+// Log is a server's log file.
+func (Layout) Log(scenario, verifier string) string {
+	return path.Join(DirLogs, Slug(scenario)+"-"+verifier+".log")
+}

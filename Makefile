@@ -1,5 +1,6 @@
-# authbench — see README.md. Every target installs what it needs from the
-# Go module proxy (go.mod/go.sum); nothing else is required.
+# authbench — see README.md. Every target installs what it needs: Go modules
+# from the module proxy (go.mod/go.sum), system tools (valgrind, chromium)
+# from Debian packages through scripts/tools.sh, only when missing.
 GO        ?= go
 BIN       := bin/bench
 PKGS      := ./...
@@ -7,18 +8,21 @@ FUZZTIME  ?= 30s
 # Scenario files of the default suite.
 SCENARIOS := $(wildcard scenarios/*.yaml)
 
-.PHONY: all build test lint bench bench-quick bench-go fuzz fuzz-short gate gate-calibrate model-long clean deps
+.PHONY: tools all build test lint bench bench-quick bench-go fuzz fuzz-short gate gate-calibrate model-long clean deps
 
 all: build
 
 deps:
 	$(GO) mod download
 
+tools:
+	./scripts/tools.sh
+
 build: deps
 	$(GO) build -o $(BIN) ./cmd/bench
 
 # Behaviour tests with the race detector, plus a short fuzz pass; no timings.
-test: deps lint
+test: deps tools lint
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
 
 lint:
@@ -28,11 +32,11 @@ lint:
 
 # The default suite: every scenario against every registered verifier,
 # profiles, flame graphs, plots and a report; prints the report's path.
-bench: build
+bench: build tools
 	$(BIN) run --progress $(SCENARIOS)
 
 # Same suite with short phases (CI, smoke tests): a few minutes.
-bench-quick: build
+bench-quick: build tools
 	$(BIN) run --quick --progress $(SCENARIOS)
 
 # Go microbenchmarks of the verifiers, in benchstat's format.

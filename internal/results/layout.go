@@ -15,6 +15,9 @@ const (
 	// BaselineVerifier is the verifier that hashes on every request; every
 	// cached verifier is compared against it (impl.BaselineVerifier).
 	BaselineVerifier = "uncached"
+	// ControlCopyVerifier is a second copy of the control measured in the
+	// same rounds: its ratio to ControlVerifier is the run's A/A noise floor.
+	ControlCopyVerifier = "noauth-aa"
 )
 
 // Phases of a Run.

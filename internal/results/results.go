@@ -112,6 +112,15 @@ type Run struct {
 	Flamegraph               string          `json:"flamegraph,omitempty"` // relative to the report dir
 	Folded                   string          `json:"folded,omitempty"`
 	ResultsFile              string          `json:"results_file,omitempty"` // vegeta binary results
+	// Round is the interleaved round (1-based) the run was measured in:
+	// every verifier of a variant and the control run once per round, in
+	// rotated order, so machine drift falls on all alike.
+	Round int `json:"round,omitempty"`
+	// ServerCPUSeconds is the server processes' own user+system CPU time
+	// (getrusage) over the measured window; CPUSecondsPer1kReq derives from
+	// it when CPUSource is "rusage", from profile samples when "profile".
+	ServerCPUSeconds float64 `json:"server_cpu_s,omitempty"`
+	CPUSource        string  `json:"cpu_source,omitempty"`
 }
 
 // Revocation is the measured staleness of one event for one verifier.

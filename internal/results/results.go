@@ -121,6 +121,21 @@ type Run struct {
 	// it when CPUSource is "rusage", from profile samples when "profile".
 	ServerCPUSeconds float64 `json:"server_cpu_s,omitempty"`
 	CPUSource        string  `json:"cpu_source,omitempty"`
+	// Target marks runs of scenarios whose file sets `target: true`: where
+	// the speed targets apply (steady valid-only load).
+	Target bool `json:"target,omitempty"`
+	// DiffFlamegraphs are the differential flame graphs of this run's
+	// stacks against the baseline verifier's in the same variant and round
+	// (set by the profile stage on the cached verifiers' first-round runs).
+	DiffFlamegraphs *DiffFlamegraphs `json:"diff_flamegraphs,omitempty"`
+}
+
+// DiffFlamegraphs are the relative paths of a run's two differential flame
+// graphs against the baseline: Grown colours what this run spends more on,
+// Shrunk what it spends less on.
+type DiffFlamegraphs struct {
+	Grown  string `json:"grown"`
+	Shrunk string `json:"shrunk"`
 }
 
 // Revocation is the measured staleness of one event for one verifier.

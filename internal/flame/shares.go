@@ -32,7 +32,7 @@ type Classifier []Bucket
 func DefaultClassifier() Classifier {
 	return Classifier{
 		{Name: "crypt", Patterns: mustCompile(
-			`internal/cryptpw\.`,
+			`authbench/impl/cryptpw\.`,
 			`GehirnInc/crypt`,
 			`go-crypt/x/yescrypt`,
 		)},

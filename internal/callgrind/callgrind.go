@@ -1,0 +1,188 @@
+package callgrind
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"unsafe"
+)
+
+// Request codes from valgrind.h and callgrind.h.
+const (
+	reqRunningOnValgrind = 0x1001
+	reqToolBase          = 'C'<<24 | 'T'<<16 // VG_USERREQ_TOOL_BASE('C','T')
+	reqZeroStats         = reqToolBase + 1
+	reqDumpStatsAt       = reqToolBase + 3
+	reqStartInstr        = reqToolBase + 4
+	reqStopInstr         = reqToolBase + 5
+)
+
+func request(code uintptr, arg uintptr) uintptr {
+	args := [6]uintptr{code, arg}
+	return clientRequest(&args, 0)
+}
+
+// running is a fact of the process, asked once.
+var running = sync.OnceValue(func() bool { return request(reqRunningOnValgrind, 0) != 0 })
+
+// Running reports whether the program runs under valgrind (any tool).
+func Running() bool { return supported && running() }
+
+// Supported reports whether this architecture can issue client requests.
+func Supported() bool { return supported }
+
+// labelPrefix marks the dumps of a Window among callgrind's own (the one
+// at exit, for instance).
+const labelPrefix = "authbench-window"
+
+// Window is one measured stretch of a benchmark. The zero Window, and any
+// Window outside valgrind, does nothing.
+type Window struct {
+	name string
+	on   bool
+}
+
+// Begin starts counting instructions for name. Call End when the measured
+// loop is done, before any teardown.
+func Begin(name string) Window {
+	if !Running() {
+		return Window{}
+	}
+	w := Window{name: name, on: true}
+	request(reqStartInstr, 0)
+	request(reqZeroStats, 0)
+	return w
+}
+
+// End stops counting and dumps the counts since Begin under the window's
+// name and the number of operations it ran. Instrumentation stops first, so
+// formatting the label is not counted.
+func (w Window) End(ops int) {
+	if !w.on {
+		return
+	}
+	request(reqStopInstr, 0)
+	label := append([]byte(Label(w.name, ops)), 0)
+	request(reqDumpStatsAt, uintptr(unsafe.Pointer(&label[0])))
+	runtime.KeepAlive(label)
+}
+
+// Label is the dump label of a window: prefix, operation count, name.
+func Label(name string, ops int) string {
+	return fmt.Sprintf("%s %d %s", labelPrefix, ops, name)
+}
+
+// Dump is one window as callgrind wrote it.
+type Dump struct {
+	Name         string // the window's name (a benchmark's b.Name())
+	Ops          int64  // operations the window ran
+	Instructions uint64 // instructions executed in the window (event Ir)
+}
+
+// ErrNoWindow is returned when callgrind's output holds no Window dump.
+var ErrNoWindow = errors.New("no measured window in callgrind output")
+
+// ReadDumpFile parses one callgrind output file. It returns ok=false for a
+// dump that is not a Window's (callgrind's final dump at exit).
+func ReadDumpFile(r io.Reader) (d Dump, ok bool, err error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	var trigger, totals, summary string
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "desc: Trigger:"):
+			trigger = strings.TrimSpace(strings.TrimPrefix(line, "desc: Trigger:"))
+		case strings.HasPrefix(line, "totals:"):
+			totals = strings.TrimSpace(strings.TrimPrefix(line, "totals:"))
+		case strings.HasPrefix(line, "summary:"):
+			summary = strings.TrimSpace(strings.TrimPrefix(line, "summary:"))
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return d, false, fmt.Errorf("read callgrind output: %w", err)
+	}
+	// The trigger of a client dump is "Client Request: <label>".
+	label := strings.TrimSpace(strings.TrimPrefix(trigger, "Client Request:"))
+	rest, found := strings.CutPrefix(label, labelPrefix+" ")
+	if !found {
+		return d, false, nil
+	}
+	opsStr, name, found := strings.Cut(rest, " ")
+	if !found || name == "" {
+		return d, false, fmt.Errorf("callgrind dump label %q: want %q", label, labelPrefix+" OPS NAME")
+	}
+	if d.Ops, err = strconv.ParseInt(opsStr, 10, 64); err != nil || d.Ops < 0 {
+		return d, false, fmt.Errorf("callgrind dump label %q: bad operation count", label)
+	}
+	d.Name = name
+	count := totals
+	if count == "" {
+		count = summary
+	}
+	// Only Ir is collected (no cache simulation): the first event.
+	if f := strings.Fields(count); len(f) > 0 {
+		count = f[0]
+	}
+	if d.Instructions, err = strconv.ParseUint(count, 10, 64); err != nil {
+		return d, false, fmt.Errorf("callgrind dump %q: no instruction total (totals %q)", name, totals)
+	}
+	return d, true, nil
+}
+
+// ReadDumps parses every file in paths and returns the Window dumps.
+func ReadDumps(paths ...string) ([]Dump, error) {
+	var out []Dump
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			return nil, fmt.Errorf("callgrind output: %w", err)
+		}
+		d, ok, err := ReadDumpFile(f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		if ok {
+			out = append(out, d)
+		}
+	}
+	if len(out) == 0 {
+		return nil, ErrNoWindow
+	}
+	return out, nil
+}
+
+// PerOp sums the windows of each name and returns instructions per
+// operation. Windows of zero operations (none ran) are an error: a
+// benchmark that measured nothing must not read as free.
+func PerOp(dumps []Dump) (map[string]float64, error) {
+	type acc struct {
+		ops   int64
+		instr uint64
+	}
+	accs := map[string]*acc{}
+	for _, d := range dumps {
+		a := accs[d.Name]
+		if a == nil {
+			a = &acc{}
+			accs[d.Name] = a
+		}
+		a.ops += d.Ops
+		a.instr += d.Instructions
+	}
+	out := make(map[string]float64, len(accs))
+	for name, a := range accs {
+		if a.ops == 0 {
+			return nil, fmt.Errorf("callgrind window %s: ran no operations", name)
+		}
+		out[name] = float64(a.instr) / float64(a.ops)
+	}
+	return out, nil
+}

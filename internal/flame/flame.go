@@ -1,12 +1,16 @@
 // Package flame analyses Go CPU profiles for authbench reports: it loads,
 // merges and label-filters pprof profiles, folds them into Brendan Gregg's
 // folded-stack format, attributes CPU time to hot-path buckets (crypt,
-// shadow read, stat) and renders static SVG flame graphs, including
-// differential ones.
+// shadow read, stat), renders SVG flame graphs, including differential
+// ones, and writes profiles in speedscope's format.
 //
 // No Go library renders flame-graph SVGs, so a small self-contained
-// renderer lives here; it needs no JavaScript and its output is
-// deterministic, so reports can be diffed and golden-tested.
+// renderer lives here. Its graphs carry an inline script, as
+// flamegraph.pl's do: click a frame to zoom, Reset Zoom, Search (a regular
+// expression or substring; Ctrl-F, or "#s=TERM" in the URL) highlights
+// matches and shows their share of the total, hovering shows a frame's
+// share. Without script (an <img>) they are plain static pictures. The
+// output is deterministic, so reports can be diffed and golden-tested.
 package flame
 
 import (

@@ -2,6 +2,7 @@ package flame
 
 import (
 	"bufio"
+	_ "embed"
 	"encoding/xml"
 	"fmt"
 	"hash/fnv"
@@ -11,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/google/pprof/profile"
 )
 
 // Options controls SVG rendering; the zero value gives sensible defaults.
@@ -24,8 +27,14 @@ type Options struct {
 	// (and their callees), which keeps files small and unreadable slivers
 	// out. Zero means the default 0.001 (0.1 %); negative keeps all frames.
 	MinFraction float64
-	Unit        string    // name of the sample unit in tooltips; default "samples"
-	Direction   Direction // which profile sets widths in RenderDiffSVG
+	// Unit is the pprof unit of the stack values (SampleUnit gives it for
+	// a profile): "nanoseconds" is shown as a duration, "count" or ""
+	// as samples, anything else verbatim after the number.
+	Unit      string
+	Direction Direction // which profile sets widths in RenderDiffSVG
+	// Static omits the script (zoom, search, hover details) and its
+	// controls, for a graph that is only ever shown as an image.
+	Static bool
 }
 
 // Direction selects which side of a differential flame graph sets the frame
@@ -65,10 +74,44 @@ func (o Options) withDefaults(title string) Options {
 	if o.MinFraction == 0 {
 		o.MinFraction = 0.001
 	}
-	if o.Unit == "" {
-		o.Unit = "samples"
-	}
 	return o
+}
+
+// SampleUnit returns the unit of p's sample value at sampleIndex (a
+// negative index means DefaultSampleIndex(p)), or "" if there is none.
+// Go CPU profiles fold to "nanoseconds" by default.
+func SampleUnit(p *profile.Profile, sampleIndex int) string {
+	if p == nil {
+		return ""
+	}
+	if sampleIndex < 0 {
+		sampleIndex = DefaultSampleIndex(p)
+	}
+	if sampleIndex < 0 || sampleIndex >= len(p.SampleType) {
+		return ""
+	}
+	return p.SampleType[sampleIndex].Unit
+}
+
+// formatValue renders a stack value in its unit: CPU time as a duration,
+// counts as samples.
+func formatValue(v int64, unit string) string {
+	switch unit {
+	case "", "count", "samples":
+		return strconv.FormatInt(v, 10) + " samples"
+	case "nanoseconds":
+		f := float64(v)
+		switch a := math.Abs(f); {
+		case a >= 1e9:
+			return fmtFloat(f/1e9) + " s"
+		case a >= 1e6:
+			return fmtFloat(f/1e6) + " ms"
+		case a >= 1e3:
+			return fmtFloat(f/1e3) + " µs"
+		}
+		return strconv.FormatInt(v, 10) + " ns"
+	}
+	return strconv.FormatInt(v, 10) + " " + unit
 }
 
 // node is a frame in the merged call tree; val[i] is the inclusive value of
@@ -155,7 +198,7 @@ func RenderSVG(w io.Writer, stacks []Stack, opts Options) error {
 	o := opts.withDefaults("Flame Graph")
 	root := buildTree(stacks)
 	total := root.val[0]
-	header := []string{fmt.Sprintf("Total: %d %s", total, o.Unit)}
+	header := []string{"Total: " + formatValue(total, o.Unit)}
 	var frames []placed
 	if total > 0 {
 		frames = layout(root, func(n *node) float64 { return float64(n.val[0]) / float64(total) }, o.MinFraction)
@@ -163,7 +206,7 @@ func RenderSVG(w io.Writer, stacks []Stack, opts Options) error {
 		header[0] = "No samples"
 	}
 	style := func(p placed) (string, string) {
-		title := fmt.Sprintf("%s (%d %s, %s%%)", p.n.name, p.n.val[0], o.Unit, fmtFloat(p.w*100))
+		title := fmt.Sprintf("%s (%s, %s%%)", p.n.name, formatValue(p.n.val[0], o.Unit), fmtFloat(p.w*100))
 		return title, warmColour(p.n.name)
 	}
 	return writeSVG(w, o, header, frames, style)
@@ -192,8 +235,8 @@ func RenderDiffSVG(w io.Writer, base, cand []Stack, opts Options) error {
 	if o.Direction == Shrunk {
 		side, widthFrom = 0, "base"
 	}
-	header := []string{fmt.Sprintf("Widths: %s. Red: grew, blue: shrank (base %d %s, candidate %d %s)",
-		widthFrom, bt, o.Unit, ct, o.Unit)}
+	header := []string{fmt.Sprintf("Widths: %s. Red: grew, blue: shrank (base %s, candidate %s)",
+		widthFrom, formatValue(bt, o.Unit), formatValue(ct, o.Unit))}
 	var frames []placed
 	if root.val[side] > 0 {
 		frames = layout(root, func(n *node) float64 { return fr(n, side) }, o.MinFraction)
@@ -214,7 +257,20 @@ func RenderDiffSVG(w io.Writer, base, cand []Stack, opts Options) error {
 	return writeSVG(w, o, header, frames, style)
 }
 
+// script is the interactive part of every non-static graph: zoom, reset,
+// search and hover details (flamegraph.pl's feature set).
+//
+//go:embed flame.js
+var script string
+
+// style makes frames look clickable and marks the hovered one.
+const style = `g{cursor:pointer}g:hover rect{stroke:#000;stroke-width:0.5}.btn{cursor:pointer;fill:#333}`
+
+// pad is the margin around the frames, in pixels.
+const pad = 10.0
+
 // writeSVG emits the document. style returns a frame's tooltip and fill.
+// Frames are the document's only <g> elements; the script relies on it.
 func writeSVG(w io.Writer, o Options, header []string, frames []placed, style func(placed) (title, fill string)) error {
 	if o.Subtitle != "" {
 		header = append([]string{o.Subtitle}, header...)
@@ -223,10 +279,12 @@ func writeSVG(w io.Writer, o Options, header []string, frames []placed, style fu
 	for _, p := range frames {
 		maxDepth = max(maxDepth, p.depth)
 	}
-	const pad = 10.0
 	fh := float64(o.FrameHeight)
 	top := 34 + 18*float64(len(header))
 	height := top + fh*float64(maxDepth+1) + pad
+	if !o.Static {
+		height += 18 // the details line
+	}
 	width := float64(o.Width)
 	inner := width - 2*pad
 	charW := o.FontSize * 0.6 // rough average glyph width of Verdana-like fonts
@@ -235,11 +293,23 @@ func writeSVG(w io.Writer, o Options, header []string, frames []placed, style fu
 	fmt.Fprintf(bw, `<?xml version="1.0" encoding="UTF-8" standalone="no"?>`+"\n")
 	fmt.Fprintf(bw, `<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="%d" height="%s" viewBox="0 0 %d %s" font-family="Verdana, sans-serif" font-size="%s">`+"\n",
 		o.Width, fmtFloat(height), o.Width, fmtFloat(height), fmtFloat(o.FontSize))
+	if !o.Static {
+		writeScript(bw, inner, fh, charW)
+	}
 	fmt.Fprintf(bw, `<rect x="0" y="0" width="%d" height="%s" fill="#eeeeee"/>`+"\n", o.Width, fmtFloat(height))
 	fmt.Fprintf(bw, `<text x="%s" y="24" text-anchor="middle" font-size="17">%s</text>`+"\n", fmtFloat(width/2), escape(o.Title))
 	for i, h := range header {
 		fmt.Fprintf(bw, `<text x="%s" y="%s" text-anchor="middle" fill="#555555">%s</text>`+"\n",
 			fmtFloat(width/2), fmtFloat(44+18*float64(i)), escape(h))
+	}
+	if !o.Static {
+		// Reset and Clear stay invisible until there is a zoom or search
+		// to undo.
+		fmt.Fprintf(bw, `<text id="reset" class="btn" x="%s" y="24" opacity="0">Reset Zoom</text>`+"\n", fmtFloat(pad))
+		fmt.Fprintf(bw, `<text id="clear" class="btn" x="%s" y="24" text-anchor="end" opacity="0">Clear</text>`+"\n", fmtFloat(width-pad-60))
+		fmt.Fprintf(bw, `<text id="search" class="btn" x="%s" y="24" text-anchor="end">Search</text>`+"\n", fmtFloat(width-pad))
+		fmt.Fprintf(bw, `<text id="details" x="%s" y="%s"> </text>`+"\n", fmtFloat(pad), fmtFloat(height-8))
+		fmt.Fprintf(bw, `<text id="matched" x="%s" y="%s" text-anchor="end"> </text>`+"\n", fmtFloat(width-pad), fmtFloat(height-8))
 	}
 	for _, p := range frames {
 		title, fill := style(p)
@@ -258,6 +328,14 @@ func writeSVG(w io.Writer, o Options, header []string, frames []placed, style fu
 		return fmt.Errorf("write flame graph svg: %w", err)
 	}
 	return nil
+}
+
+// writeScript emits the style and the script with the geometry it needs.
+// The script text never contains "]]>" (a test checks), so CDATA holds it.
+func writeScript(bw *bufio.Writer, inner, fh, charW float64) {
+	fmt.Fprintf(bw, "<style>%s</style>\n", style)
+	fmt.Fprintf(bw, "<script type=\"text/ecmascript\"><![CDATA[\nvar fg = {pad: %s, inner: %s, fh: %s, charW: %s};\n%s]]></script>\n",
+		fmtFloat(pad), fmtFloat(inner), fmtFloat(fh), fmtFloat(charW), script)
 }
 
 // truncate shortens s to at most n runes, marking the cut with "..", and

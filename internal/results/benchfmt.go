@@ -3,39 +3,54 @@ package results
 import (
 	"fmt"
 	"io"
-	"strings"
+
+	"golang.org/x/perf/benchfmt"
 )
 
 // WriteBenchFormat writes the measured runs in Go's benchmark format, one
 // line per run (repeats become repeated lines, as -count makes them), so
 // benchstat and `bench gate --baseline/--candidate` can compare suites:
 //
-//	BenchmarkHTTP/scenario=steady_tokens-100/verifier=ttl 4000 812 p50-µs 2100 p99-µs ...
+//	BenchmarkHTTP/scenario=steady_tokens-100/verifier=ttl/phase=constant 4000 812 p50-µs 2100 p99-µs ...
 //
-// Knee searches add one BenchmarkKnee line per verifier.
+// Knee searches add one BenchmarkKnee line per verifier; knee steps and
+// windows without requests are left out. The lines go through x/perf's
+// benchfmt.Writer, so what benchstat reads back is what was meant.
 func WriteBenchFormat(w io.Writer, f *File) error {
-	clean := func(s string) string {
-		return strings.NewReplacer("/", "_", " ", "_", "=", "-", ",", "_").Replace(s)
+	bw := benchfmt.NewWriter(w)
+	config := []benchfmt.Config{
+		{Key: "goos", Value: []byte(f.Env.GOOS), File: true},
+		{Key: "goarch", Value: []byte(f.Env.GOARCH), File: true},
+		{Key: "cpu", Value: []byte(f.Env.CPUModel), File: true},
+		{Key: "pkg", Value: []byte("authbench/http"), File: true},
 	}
-	fmt.Fprintf(w, "goos: %s\ngoarch: %s\ncpu: %s\npkg: authbench/http\n", f.Env.GOOS, f.Env.GOARCH, f.Env.CPUModel)
 	for _, r := range f.Runs {
-		name := fmt.Sprintf("scenario=%s/verifier=%s", clean(r.Scenario), r.Verifier)
+		name := fmt.Sprintf("scenario=%s/verifier=%s", Slug(r.Scenario), r.Verifier)
+		res := &benchfmt.Result{Config: config}
 		switch r.Phase {
-		case "knee":
-			if _, err := fmt.Fprintf(w, "BenchmarkKnee/%s 1 %.1f knee-req/s\n", name, r.KneeRPS); err != nil {
-				return err
-			}
-		case "knee-step":
+		case PhaseKnee:
+			res.Name = benchfmt.Name("Knee/" + name)
+			res.Iters = 1
+			res.Values = []benchfmt.Value{{Value: r.KneeRPS, Unit: "knee-req/s"}}
+		case PhaseKneeStep:
+			continue
 		default:
 			if r.Requests == 0 {
 				continue
 			}
-			_, err := fmt.Fprintf(w, "BenchmarkHTTP/%s/phase=%s %d %.1f p50-µs %.1f p99-µs %.1f achieved-req/s %.3f cpu-ms/req %.4f slow/op %.4f crypt-share\n",
-				name, clean(r.Phase), r.Requests, r.Latency.P50, r.Latency.P99, r.AchievedRPS,
-				r.CPUSecondsPer1kReq, r.SlowFraction, r.CPUShare.Crypt)
-			if err != nil {
-				return err
+			res.Name = benchfmt.Name("HTTP/" + name + "/phase=" + Slug(r.Phase))
+			res.Iters = int(min(r.Requests, 1<<62))
+			res.Values = []benchfmt.Value{
+				{Value: r.Latency.P50, Unit: "p50-µs"},
+				{Value: r.Latency.P99, Unit: "p99-µs"},
+				{Value: r.AchievedRPS, Unit: "achieved-req/s"},
+				{Value: r.CPUSecondsPer1kReq, Unit: "cpu-ms/req"}, // CPU-s per 1000 requests = CPU-ms per request
+				{Value: r.SlowFraction, Unit: "slow/op"},
+				{Value: r.CPUShare.Crypt, Unit: "crypt-share"},
 			}
+		}
+		if err := bw.Write(res); err != nil {
+			return fmt.Errorf("write bench format: %w", err)
 		}
 	}
 	return nil

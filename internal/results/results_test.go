@@ -56,8 +56,8 @@ func TestMerge(t *testing.T) {
 // TestBenchFormatParses: the Go benchmark-format output is readable by
 // x/perf's benchfmt, which benchstat and the gate use.
 func TestBenchFormatParses(t *testing.T) {
-	f := &File{Runs: []Run{
-		{Scenario: "steady/tokens=100", Verifier: "ttl", Phase: "constant", Requests: 600, Latency: Latency{P50: 800, P99: 2000}, AchievedRPS: 200},
+	f := &File{Env: Env{GOOS: "linux", GOARCH: "amd64", CPUModel: "Test CPU"}, Runs: []Run{
+		{Scenario: "steady/tokens=100", Verifier: "ttl", Phase: "constant", Requests: 600, Latency: Latency{P50: 800, P99: 2000}, AchievedRPS: 200, CPUSecondsPer1kReq: 0.25},
 		{Scenario: "steady/tokens=100", Verifier: "ttl", Phase: "knee", KneeRPS: 4800},
 		{Scenario: "steady/tokens=100", Verifier: "ttl", Phase: "knee-step", Requests: 5},
 	}}
@@ -67,12 +67,35 @@ func TestBenchFormatParses(t *testing.T) {
 	}
 	r := benchfmt.NewReader(&buf, "bench.txt")
 	n := 0
+	got := map[string]float64{}
 	for r.Scan() {
 		if res, ok := r.Result().(*benchfmt.Result); ok {
 			n++
 			if len(res.Values) == 0 {
 				t.Errorf("no values in %s", res.Name)
 			}
+			if res.GetConfig("pkg") != "authbench/http" || res.GetConfig("goos") != "linux" {
+				t.Errorf("%s: file config pkg=%q goos=%q", res.Name, res.GetConfig("pkg"), res.GetConfig("goos"))
+			}
+			for _, v := range res.Values {
+				got[res.Name.String()+" "+v.OrigUnit] = v.OrigValue
+				if v.OrigUnit == "" {
+					got[res.Name.String()+" "+v.Unit] = v.Value
+				}
+			}
+			got[res.Name.String()+" iters"] = float64(res.Iters)
+		}
+	}
+	for k, want := range map[string]float64{
+		"HTTP/scenario=steady_tokens-100/verifier=ttl/phase=constant iters":          600,
+		"HTTP/scenario=steady_tokens-100/verifier=ttl/phase=constant p50-µs":         800,
+		"HTTP/scenario=steady_tokens-100/verifier=ttl/phase=constant p99-µs":         2000,
+		"HTTP/scenario=steady_tokens-100/verifier=ttl/phase=constant achieved-req/s": 200,
+		"HTTP/scenario=steady_tokens-100/verifier=ttl/phase=constant cpu-ms/req":     0.25,
+		"Knee/scenario=steady_tokens-100/verifier=ttl knee-req/s":                    4800,
+	} {
+		if g, ok := got[k]; !ok || g != want {
+			t.Errorf("%s = %v (present %v), want %v", k, g, ok, want)
 		}
 	}
 	if err := r.Err(); err != nil {

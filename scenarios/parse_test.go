@@ -69,6 +69,12 @@ func TestValidationErrors(t *testing.T) {
 		{"warmup negative", "load:\n  rate: 1\n  warmup: -1s\n", 3, "load.warmup", "must be >= 0"},
 		{"warmup longer", "load:\n  rate: 1\n  duration: 2s\n  warmup: 3s\n", 4, "load.warmup", "longer than the measured duration"},
 		{"repeats zero", "load:\n  rate: 1\n  repeats: 0\n", 3, "load.repeats", "must be 1..100"},
+		{"rounds zero", "load:\n  rate: 1\n  rounds: 0\n", 3, "load.rounds", "must be 1..100"},
+		{"rounds too many", "load:\n  rate: 1\n  rounds: 101\n", 3, "load.rounds", "must be 1..100"},
+		{"cached rate zero", "load:\n  rate: 1\n  cached_rate: 0\n", 3, "load.cached_rate", "must be > 0"},
+		{"cached rate with stages", "load:\n  shape: stages\n  cached_rate: 5\n  stages: [{rate: 1, duration: 1s}]\n", 3, "load.cached_rate", "only used with shape constant"},
+		{"target with wrong secrets", "target: true\nmix: {valid: 1, wrong_secret: 1}\n" + okLoad, 1, "target", "needs a valid-only mix"},
+		{"target not a bool", "target: yes please\n" + okLoad, 1, "target", ""},
 		{"concurrency negative", "load:\n  rate: 1\n  concurrency: -1\n", 3, "load.concurrency", "must be 0..10000"},
 		{"shape unknown", "load:\n  shape: ramp\n  rate: 1\n", 2, "load.shape", `unknown shape "ramp"`},
 		{"header form", "load:\n  rate: 1\n  header_form: basic\n", 3, "load.header_form", `unknown header form "basic"`},
@@ -225,6 +231,7 @@ func TestDefaults(t *testing.T) {
 			Duration:   DefaultDuration,
 			Warmup:     DefaultWarmup,
 			Repeats:    DefaultRepeats,
+			Rounds:     DefaultRounds,
 			HeaderForm: HeaderPBS,
 		},
 		Server:    Server{Processes: DefaultProcesses, TTL: DefaultServerTTL},
@@ -233,6 +240,9 @@ func TestDefaults(t *testing.T) {
 	}
 	if !reflect.DeepEqual(s, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", s, want)
+	}
+	if s.Target {
+		t.Error("target defaults to true")
 	}
 	if got := s.Hash.EffectiveCost(); got != DefaultSHARounds {
 		t.Errorf("sha256 effective cost %d", got)
@@ -405,19 +415,21 @@ events:
 	s := mustParse(t, src)
 	q := s.Quick()
 	checkQuick(t, q)
-	if got := []time.Duration{q.Load.Stages[0].Duration, q.Load.Stages[1].Duration}; got[0] != 375*time.Millisecond || got[1] != 1125*time.Millisecond {
+	// Everything timed inside the 8 s window scales by QuickDuration / 8 s.
+	f := func(d time.Duration) time.Duration { return d * QuickDuration / (8 * time.Second) }
+	if got := []time.Duration{q.Load.Stages[0].Duration, q.Load.Stages[1].Duration}; got[0] != f(2*time.Second) || got[1] != f(6*time.Second) {
 		t.Errorf("stages scaled to %v", got)
 	}
-	if q.Events[0].At != 750*time.Millisecond || q.Events[1].At != 1125*time.Millisecond {
+	if q.Events[0].At != f(4*time.Second) || q.Events[1].At != f(6*time.Second) {
 		t.Errorf("events at %s, %s", q.Events[0].At, q.Events[1].At)
 	}
-	if q.Events[0].TTL != 375*time.Millisecond || q.Events[1].Granularity != 2*time.Second {
+	if q.Events[0].TTL != f(2*time.Second) || q.Events[1].Granularity != 2*time.Second {
 		t.Errorf("event timers %s, %s", q.Events[0].TTL, q.Events[1].Granularity)
 	}
-	if q.Server.TTL != 750*time.Millisecond {
+	if q.Server.TTL != f(4*time.Second) {
 		t.Errorf("server ttl %s", q.Server.TTL)
 	}
-	if got := q.Load.Knee.Steps(); !reflect.DeepEqual(got, []float64{10, 20, 40, 80}) {
+	if got := q.Load.Knee.Steps(); !reflect.DeepEqual(got, []float64{10, 20, 40, 80}[:QuickKneeSteps]) {
 		t.Errorf("quick knee steps %v", got)
 	}
 	// The original is untouched.
@@ -434,8 +446,9 @@ events:
 
 func TestEstimatedRuntime(t *testing.T) {
 	s := mustParse(t, "control: true\nverifiers: [ttl, mtime]\nload:\n  rate: 1\n  duration: 3s\n  warmup: 1s\n  repeats: 2\n  knee: {start: 1, max: 4, step_duration: 500ms}\nmatrix:\n  tokens: [1, 2]\n")
-	// 2 variants x (2 verifiers + control) x (2 x 4s + 3 steps x 500ms)
-	if got, want := s.EstimatedRuntime(), 2*3*(8*time.Second+1500*time.Millisecond); got != want {
+	// 2 variants x (2 verifiers + control + its A/A copy) x 3 rounds x
+	// (2 x 4s + 3 steps x 500ms)
+	if got, want := s.EstimatedRuntime(), 2*4*3*(8*time.Second+1500*time.Millisecond); got != want {
 		t.Errorf("estimate %s, want %s", got, want)
 	}
 }

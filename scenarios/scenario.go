@@ -24,16 +24,19 @@
 //	# Question: how long is a rotated secret still accepted?
 //	name: example            # default: the file's base name
 //	description: free text
-//	control: false           # also measure the noauth control server
+//	control: false           # also measure the noauth control server (and its A/A copy)
+//	target: false            # the speed targets apply here (valid-only mix required)
 //	hash: {scheme: sha256, cost: 0}
 //	mix: {valid: 9, wrong_secret: 1, unknown: 0, malformed: 0}
 //	load:
 //	  shape: constant        # constant | stages (with stages: [{rate, duration}]) | knee
 //	  rate: 100              # req/s, constant only
+//	  cached_rate: 1000      # req/s for cached verifiers and controls (default: rate)
 //	  knee: {start: 100, max: 800, factor: 2, step_duration: 500ms, p99_bound: 50ms, max_steps: 0}
 //	  duration: 4s
 //	  warmup: 1s
-//	  repeats: 1
+//	  repeats: 1             # windows per verifier per round
+//	  rounds: 3              # interleaved rounds (order rotated each round)
 //	  header_form: pbs       # pbs | pdm | pve
 //	server: {tls: false, processes: 1, ttl: 60s}
 //	verifiers: [uncached, generation, mtime, ttl]
@@ -61,6 +64,7 @@ const (
 	DefaultDuration     = 5 * time.Second
 	DefaultWarmup       = 1 * time.Second
 	DefaultRepeats      = 1
+	DefaultRounds       = 3
 	DefaultServerTTL    = 60 * time.Second // PBS's TOKEN_SECRET_CACHE_TTL_SECS
 	DefaultProcesses    = 1
 	DefaultProbeRate    = 50.0 // req/s of the revocation probe
@@ -77,6 +81,7 @@ const (
 	MaxConcurrency = 10_000
 	MaxGOMAXPROCS  = 1024
 	MaxRepeats     = 100
+	MaxRounds      = 100
 	MaxDuration    = time.Hour
 	MaxMatrixAxis  = 16 // values per matrix axis
 	MaxKneeSteps   = 50
@@ -85,10 +90,13 @@ const (
 
 // Quick-mode caps, see (*Scenario).Quick.
 const (
-	QuickDuration  = 1500 * time.Millisecond
-	QuickWarmup    = 500 * time.Millisecond
-	QuickKneeStep  = 400 * time.Millisecond
-	QuickKneeSteps = 4
+	QuickDuration  = 750 * time.Millisecond
+	QuickWarmup    = 250 * time.Millisecond
+	QuickKneeStep  = 250 * time.Millisecond
+	QuickKneeSteps = 3
+	// QuickRounds keeps two interleaved rounds: a smoke run still shows
+	// a min-max spread and exercises the rotation, within 3 minutes.
+	QuickRounds = 2
 )
 
 // Scenario is one parsed, validated and defaulted scenario file.
@@ -100,8 +108,16 @@ type Scenario struct {
 	Description string `yaml:"description"`
 	// Control also measures the noauth control server (same HTTP stack, no
 	// verification) so reports can subtract the harness's own cost.
-	// Default false; the steady scenarios set it.
+	// Default false; the steady scenarios set it. With it the runner also
+	// measures a second, identical control server in the same rounds: the
+	// ratio between the two is the run's A/A noise floor.
 	Control bool `yaml:"control"`
+	// Target marks the scenarios where the speed targets (cached
+	// verifiers' speedup over uncached, cost against the control) apply:
+	// steady valid-only load, not floods of wrong secrets that are never
+	// cached. Requires a valid-only mix. Default false; steady.yaml sets
+	// it. The runner records it on every run of the scenario.
+	Target bool `yaml:"target"`
 	// Tokens is the number of generated tokens in token.shadow, >= 1.
 	// Default DefaultTokens. Token i has the id TokenID(i). Must not be set
 	// together with matrix.tokens; with that axis it holds the smallest
@@ -206,16 +222,24 @@ const (
 	HeaderPVE HeaderForm = "pve" // PVEAPIToken=id=secret
 )
 
-// LoadConfig is the offered load of one run. Every run is: warm-up (not
-// measured), then the measured window; constant and stages loads are
-// repeated Repeats times; a knee search, if configured, runs once per
-// variant and verifier after the repeats.
+// LoadConfig is the offered load of one run. A variant is measured in
+// Rounds interleaved rounds: each round runs every verifier (and the
+// controls) once, in an order rotated by one each round, so machine drift
+// falls on all alike. Within its turn a verifier gets warm-up (not
+// measured), then the measured window, Repeats times for constant and
+// stages loads, then the knee search if one is configured (once per
+// round, so the knee has a spread).
 type LoadConfig struct {
 	// Shape: constant (default), stages or knee.
 	Shape Shape `yaml:"shape"`
 	// Rate in requests/s for shape constant, > 0. Must be absent for the
 	// other shapes.
 	Rate float64 `yaml:"rate"`
+	// CachedRate, if set (shape constant only, > 0), is the rate offered
+	// to the cached verifiers and the controls instead of Rate, so that
+	// their windows hold thousands of requests (server CPU per request
+	// is then resolved) while uncached stays below its knee.
+	CachedRate float64 `yaml:"cached_rate"`
 	// Stages for shape stages, at least one; only with shape stages.
 	Stages []Stage `yaml:"stages"`
 	// Knee configures a search for the rate where p99 latency exceeds a
@@ -229,8 +253,12 @@ type LoadConfig struct {
 	// Warmup before the measured window, >= 0, default DefaultWarmup (or
 	// Duration, if that is shorter); not longer than Duration.
 	Warmup time.Duration `yaml:"warmup"`
-	// Repeats of the measured window, 1..MaxRepeats, default 1.
+	// Repeats of the measured window per verifier and round,
+	// 1..MaxRepeats, default 1.
 	Repeats int `yaml:"repeats"`
+	// Rounds of interleaved measurement, 1..MaxRounds, default
+	// DefaultRounds. Intervals over rounds need at least 3.
+	Rounds int `yaml:"rounds"`
 	// Concurrency is the number of client workers (connections); 0 means
 	// the open model: requests are sent at the rate whatever the latency.
 	// Must not be set together with matrix.concurrency.
@@ -517,7 +545,8 @@ func (s *Scenario) clone() *Scenario {
 
 // Quick returns a copy with short phases for smoke runs: measured window
 // at most QuickDuration (stages and event times scaled by the same
-// factor), warm-up at most QuickWarmup, one repeat, knee steps at most
+// factor), warm-up at most QuickWarmup, one repeat, at most QuickRounds
+// rounds, knee steps at most
 // QuickKneeStep long and at most QuickKneeSteps of them. Timers that were
 // meant to fire inside the run (server TTL, stale-stat TTL shorter than
 // warm-up plus window) are scaled too, so the quick run still shows them.
@@ -564,6 +593,7 @@ func (s *Scenario) Quick() *Scenario {
 		l.Warmup = min(l.Warmup, l.Duration)
 	}
 	l.Repeats = 1
+	l.Rounds = min(l.Rounds, QuickRounds)
 	// Sweeps keep their end points: the quick suite still shows the trend
 	// (1 vs 64 clients, 1 vs 10,000 tokens) in far fewer runs.
 	ends := func(v []int) []int {
@@ -581,9 +611,10 @@ func (s *Scenario) Quick() *Scenario {
 }
 
 // EstimatedRuntime is the summed length of all warm-ups, measured windows
-// and knee steps of every variant and verifier (plus the noauth control
-// when Control is set). It excludes setup such as hashing the tokens, and
-// is what the suite budget test adds up.
+// and knee steps of every variant, round and verifier (plus the noauth
+// control and its A/A copy when Control is set). It excludes setup such as
+// hashing the tokens and starting servers, and is what the suite budget
+// test adds up.
 func (s *Scenario) EstimatedRuntime() time.Duration {
 	l := s.Load
 	var perRun time.Duration
@@ -595,9 +626,10 @@ func (s *Scenario) EstimatedRuntime() time.Duration {
 			perRun += l.Knee.searchTime()
 		}
 	}
+	perRun *= time.Duration(max(1, l.Rounds))
 	runs := len(s.Verifiers)
 	if s.Control {
-		runs++
+		runs += 2
 	}
 	variants := max(len(s.Matrix.Tokens), 1) * max(len(s.Matrix.Concurrency), 1) * max(len(s.Matrix.GOMAXPROCS), 1)
 	return time.Duration(variants*runs) * perRun

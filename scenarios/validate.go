@@ -80,6 +80,7 @@ func validate(s *Scenario, idx *index, c *collector, known []string) {
 	k.name()
 	k.hash()
 	k.mix()
+	k.target()
 	k.matrix()
 	k.tokens()
 	k.load()
@@ -139,6 +140,15 @@ func (k *checker) mix() {
 	}
 	if ok && m.Valid+m.WrongSecret+m.Unknown+m.Malformed <= 0 {
 		k.errf("mix", "weights must not all be 0")
+	}
+}
+
+// target: the speed targets are about cached valid secrets, so a target
+// scenario must send only valid requests.
+func (k *checker) target() {
+	m := k.s.Mix
+	if k.s.Target && (m.WrongSecret > 0 || m.Unknown > 0 || m.Malformed > 0) {
+		k.errf("target", "needs a valid-only mix (wrong_secret, unknown and malformed 0): the speed targets are about cached valid secrets")
 	}
 }
 
@@ -210,9 +220,17 @@ func (k *checker) load() {
 	} else {
 		k.intRange("load.repeats", l.Repeats, 1, MaxRepeats)
 	}
+	if !k.has("load.rounds") {
+		l.Rounds = DefaultRounds
+	} else {
+		k.intRange("load.rounds", l.Rounds, 1, MaxRounds)
+	}
 	k.intRange("load.concurrency", l.Concurrency, 0, MaxConcurrency)
 	if k.has("load.knee") {
 		k.knee()
+	}
+	if k.has("load.cached_rate") && l.Shape != ShapeConstant {
+		k.errf("load.cached_rate", "only used with shape constant (shape is %s)", quote(string(l.Shape)))
 	}
 	if k.has("load.stages") && l.Shape != ShapeStages {
 		k.errf("load.stages", "only used with shape stages (shape is %s)", quote(string(l.Shape)))
@@ -232,6 +250,9 @@ func (k *checker) load() {
 			l.Duration = DefaultDuration
 		} else {
 			measured = k.duration("load.duration", l.Duration, false)
+		}
+		if k.has("load.cached_rate") {
+			k.rate("load.cached_rate", l.CachedRate, MaxRate)
 		}
 	case ShapeStages:
 		if k.has("load.rate") {

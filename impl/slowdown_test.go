@@ -3,21 +3,23 @@ package impl
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/authbench/authbench/impl/cryptpw"
 )
 
 // SlowdownEnv names the environment variable that injects a known
 // slowdown into every verifier this test binary builds through New, so that
 // `bench gate --calibrate` can measure how often the gate catches it. It is
-// a fraction: AUTHBENCH_SLOWDOWN=0.10 makes each accepted Verify about 10 %
-// slower. Being in a _test.go file, the hook never ships in a real binary.
+// a fraction of the verifier's hit path: AUTHBENCH_SLOWDOWN=0.10 adds, to
+// every accepted Verify, a fixed amount of busy work calibrated once per
+// process to 10 % of that verifier's hit. Being in a _test.go file, the hook
+// never ships in a real binary.
 const SlowdownEnv = "AUTHBENCH_SLOWDOWN"
 
 // slowdownMarker is printed to stderr when the hook is active, so the
@@ -33,9 +35,14 @@ func init() {
 	if f == 0 {
 		return
 	}
-	rate := spinRate()
+	fixed, err := parseSlowdownIters(os.Getenv(SlowdownItersEnv))
+	if err != nil {
+		panic(err)
+	}
+	cal := newSlowCalibration(f)
+	cal.iters = fixed
 	for i := range registry {
-		registry[i].New = slowedConstructor(registry[i].New, f, rate)
+		registry[i].New = slowedConstructor(registry[i].Name, registry[i].New, cal)
 	}
 	fmt.Fprintf(os.Stderr, "%s%g\n", slowdownMarker, f)
 }
@@ -64,65 +71,182 @@ func spin(n int64) uint64 {
 	return x
 }
 
-// spinRate measures spin iterations per nanosecond. The fastest of a few
-// tries is kept: a try slowed by preemption would over-slow later calls.
-func spinRate() float64 {
-	const n = 1 << 20
+// fastest returns the shortest time per call of f over a few chunks, each
+// long enough (≥ 1 ms) that the clock's own cost vanishes. The fastest is
+// kept: a chunk slowed by preemption or a neighbour would over-slow every
+// later call.
+func fastest(f func()) time.Duration {
+	n := 1
+	for {
+		t := time.Now()
+		for range n {
+			f()
+		}
+		if time.Since(t) >= time.Millisecond || n >= 1<<24 {
+			break
+		}
+		n *= 2
+	}
 	best := time.Duration(1 << 62)
-	var sink uint64
 	for range 5 {
 		t := time.Now()
-		// The result must be used: a discarded one lets the compiler
-		// drop the work and the rate comes out several times too high.
-		sink += spin(n)
+		for range n {
+			f()
+		}
 		best = min(best, time.Since(t))
 	}
-	if sink == 42 {
-		best++ // practically never; keeps sink live
-	}
-	return float64(n) / float64(max(best, 1))
+	return best / time.Duration(n)
 }
 
-// slowVerifier adds busy work proportional to the measured duration of
-// each accepted Verify, per outcome (a cache hit and a slow path differ by
-// four orders of magnitude). Timing a call costs about as much as a cache
-// hit here, so one call in sampleEvery, picked with the runtime's
-// per-thread random source (no shared counter: an atomic add alone would
-// be a few percent of a hit), is timed and left unslowed; the others carry
-// the whole injected share, less the wrapper's own measured overhead.
+// slowCalibration holds what is measured once per process: each
+// verifier's spin iterations, found lazily the first time that verifier is
+// built (a run of two benchmarks does not time all of them), or given
+// explicitly by SlowdownItersEnv.
+type slowCalibration struct {
+	frac float64
+
+	mu    sync.Mutex
+	iters map[string]int64 // verifier name → spin iterations per accepted call
+}
+
+// SlowdownItersEnv fixes the work per verifier instead of timing it:
+// "generation=40,ttl=120" (spin iterations per accepted call). The gate's
+// instruction-count calibration sets it from exact counts, so that the
+// injected fraction is the intended one in instructions, not in time.
+const SlowdownItersEnv = "AUTHBENCH_SLOWDOWN_ITERS"
+
+func newSlowCalibration(frac float64) *slowCalibration {
+	return &slowCalibration{frac: frac, iters: map[string]int64{}}
+}
+
+// parseSlowdownIters reads SlowdownItersEnv.
+func parseSlowdownIters(s string) (map[string]int64, error) {
+	out := map[string]int64{}
+	if s == "" {
+		return out, nil
+	}
+	for _, kv := range strings.Split(s, ",") {
+		name, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		n, err := strconv.ParseInt(v, 10, 64)
+		if _, known := Lookup(name); !ok || err != nil || n < 0 || !known {
+			return nil, fmt.Errorf("%s=%q: want VERIFIER=ITERATIONS,... with registered verifiers and counts >= 0", SlowdownItersEnv, s)
+		}
+		out[name] = n
+	}
+	return out, nil
+}
+
+// itersFor returns the calibrated work of the named verifier, timing its
+// hit path on a private store shaped like BenchmarkVerify's the first time.
+func (c *slowCalibration) itersFor(name string, build Constructor) (int64, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n, ok := c.iters[name]; ok {
+		return n, nil
+	}
+	p, err := measureHit(build)
+	if err != nil {
+		return 0, fmt.Errorf("slowdown: calibrate %s: %w", name, err)
+	}
+	n := p.iters(c.frac)
+	c.iters[name] = n
+	fmt.Fprintf(os.Stderr, "authbench: slowdown %s: hit %v, wrapped %v, %.3g ns/iteration: +%d spin iterations per accepted call\n",
+		name, p.plain, p.wrapped, p.perIter, n)
+	return n, nil
+}
+
+// hitProfile is one verifier's measured hit path: unwrapped, wrapped with
+// no extra work, and the cost of one spin iteration inside the wrapper.
+type hitProfile struct {
+	plain, wrapped time.Duration
+	perIter        float64 // ns
+}
+
+// iters solves wrapped + n·perIter = (1+frac)·plain: the wrapper's own
+// cost counts towards the slowdown, measured end to end rather than on a
+// stand-in, since call overhead does not simply add up.
+func (p hitProfile) iters(frac float64) int64 {
+	if p.perIter <= 0 {
+		return 0
+	}
+	extra := (1+frac)*float64(p.plain) - float64(p.wrapped)
+	return int64(max(0, extra/p.perIter))
+}
+
+// measureHit times the fastest accepted Verify of a fresh verifier, bare
+// and wrapped.
+func measureHit(build Constructor) (hitProfile, error) {
+	var p hitProfile
+	dir, err := os.MkdirTemp("", "authbench-slowdown-")
+	if err != nil {
+		return p, err
+	}
+	defer os.RemoveAll(dir)
+	s, secret, err := seedBenchStore(filepath.Join(dir, "token.shadow"), 9)
+	if err != nil {
+		return p, err
+	}
+	defer s.Close()
+	v, err := build(Config{Store: s})
+	if err != nil {
+		return p, err
+	}
+	ctx := context.Background()
+	for range 3 { // as BenchmarkVerify: warm the cache and the metadata
+		if _, err := v.Verify(ctx, tokA, secret); err != nil {
+			return p, err
+		}
+	}
+	var verr error
+	timeOf := func(v Verifier) time.Duration {
+		return fastest(func() {
+			if _, err := v.Verify(ctx, tokA, secret); err != nil {
+				verr = err
+			}
+		})
+	}
+	p.plain = timeOf(v)
+	w := &slowVerifier{Verifier: v}
+	p.wrapped = timeOf(w)
+	// Enough iterations to be timed well above the hit's own noise.
+	w.iters = max(1000, int64(float64(p.plain)))
+	p.perIter = float64(timeOf(w)-p.wrapped) / float64(w.iters)
+	return p, verr
+}
+
+// slowVerifier adds the same busy work to every accepted Verify: no
+// timing and no sampling on the call path, so the injected cost is fixed
+// and means the same under wall time, CPU time and instruction counts.
 type slowVerifier struct {
 	Verifier
-	frac      float64
-	rate      float64         // spin iterations per ns
-	timerCost int64           // ns a timed empty interval reads
-	overhead  float64         // ns the unsampled path costs without spinning
-	est       [3]atomic.Int64 // EWMA of the op time in ns, per Outcome
-	iters     [3]atomic.Int64 // spin iterations per call, per Outcome
-	sink      atomic.Uint64
+	iters int64
+	work  func(int64) uint64 // spin; replaced in tests to count calls
+	sink  atomic.Uint64
 }
-
-const sampleEvery = 64
 
 type slowObserver struct {
 	*slowVerifier
 	MutationObserver
 }
 
-func slowedConstructor(c Constructor, frac, rate float64) Constructor {
+func slowedConstructor(name string, c Constructor, cal *slowCalibration) Constructor {
 	return func(cfg Config) (Verifier, error) {
+		n, err := cal.itersFor(name, c)
+		if err != nil {
+			return nil, err
+		}
 		v, err := c(cfg)
 		if err != nil {
 			return nil, err
 		}
-		return slowed(v, frac, rate), nil
+		return slowed(v, n), nil
 	}
 }
 
 // slowed wraps v; a MutationObserver stays one, or cache invalidation
 // would silently stop working under the hook.
-func slowed(v Verifier, frac, rate float64) Verifier {
-	s := &slowVerifier{Verifier: v, frac: frac, rate: rate}
-	s.calibrateOverhead()
+func slowed(v Verifier, iters int64) Verifier {
+	s := &slowVerifier{Verifier: v, iters: iters}
 	if o, ok := v.(MutationObserver); ok {
 		return slowObserver{s, o}
 	}
@@ -130,70 +254,18 @@ func slowed(v Verifier, frac, rate float64) Verifier {
 }
 
 func (s *slowVerifier) Verify(ctx context.Context, id, secret string) (Outcome, error) {
-	if rand.Uint64()%sampleEvery == 0 {
-		return s.timed(ctx, id, secret)
-	}
 	out, err := s.Verifier.Verify(ctx, id, secret)
-	if err != nil || int(out) >= len(s.est) {
+	if err != nil {
 		return out, err
 	}
-	if s.est[out].Load() == 0 {
-		// First accepted call of this outcome: nothing to scale yet.
-		return s.timed(ctx, id, secret)
+	work := s.work
+	if work == nil {
+		work = spin
 	}
-	if x := spin(s.iters[out].Load()); x == 0 {
+	if work(s.iters) == 0 {
 		s.sink.Add(1) // practically never; keeps the work observable
 	}
 	return out, err
-}
-
-// timed runs one unslowed, timed call and updates its outcome's estimate.
-func (s *slowVerifier) timed(ctx context.Context, id, secret string) (Outcome, error) {
-	t0 := time.Now()
-	out, err := s.Verifier.Verify(ctx, id, secret)
-	d := int64(time.Since(t0)) - s.timerCost
-	if err != nil || int(out) >= len(s.est) {
-		return out, err
-	}
-	d = max(d, 1)
-	est := d
-	if old := s.est[out].Load(); old != 0 {
-		est = max(old+(d-old)/8, 1)
-	}
-	s.est[out].Store(est)
-	// The sampled calls run unslowed, so the others make up for them.
-	target := s.frac*float64(est)*sampleEvery/(sampleEvery-1) - s.overhead
-	s.iters[out].Store(int64(max(target, 0) * s.rate))
-	return out, err
-}
-
-// calibrateOverhead measures the timer and the wrapper's own per-call cost
-// (fastest of a few tries, like spinRate) so that they are not counted as
-// injected slowdown.
-func (s *slowVerifier) calibrateOverhead() {
-	best := int64(1 << 62)
-	for range 1000 {
-		t := time.Now()
-		best = min(best, int64(time.Since(t)))
-	}
-	s.timerCost = best
-	const n = 1 << 16
-	bestLoop := time.Duration(1 << 62)
-	var sink uint64
-	for range 3 {
-		t := time.Now()
-		for range n {
-			if rand.Uint64()%sampleEvery == 0 {
-				sink++
-			}
-			sink += spin(s.iters[len(s.iters)-1].Load())
-		}
-		bestLoop = min(bestLoop, time.Since(t))
-	}
-	if sink == 42 {
-		bestLoop++ // keeps sink live
-	}
-	s.overhead = float64(bestLoop) / n
 }
 
 func TestParseSlowdown(t *testing.T) {
@@ -221,10 +293,12 @@ func TestParseSlowdown(t *testing.T) {
 // TestSlowedKeepsBehaviour checks that the hook changes speed only: the
 // verdicts, counters and cache invalidation of every verifier stay intact.
 func TestSlowedKeepsBehaviour(t *testing.T) {
+	cal := newSlowCalibration(0.5)
 	for _, name := range Names() {
 		t.Run(name, func(t *testing.T) {
 			s, secret := testStoreForSlowdown(t)
-			v, err := slowedConstructor(mustSpec(t, name).New, 0.5, spinRate())(Config{Store: s})
+			cal.iters[name] = 100 // no timing in tests
+			v, err := slowedConstructor(name, mustSpec(t, name).New, cal)(Config{Store: s})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -251,9 +325,67 @@ func TestSlowedKeepsBehaviour(t *testing.T) {
 	}
 }
 
+// TestSlowedIsDeterministic checks that every accepted call, and only
+// those, does exactly the calibrated work, whatever the outcome.
+func TestSlowedIsDeterministic(t *testing.T) {
+	s, secret := testStoreForSlowdown(t)
+	inner, err := New("ttl", Config{Store: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls, total atomic.Int64
+	v := slowed(inner, 1234)
+	sv := v.(slowObserver).slowVerifier
+	sv.work = func(n int64) uint64 { calls.Add(1); total.Add(n); return 1 }
+	ctx := context.Background()
+	for range 10 { // the first is a slow path, the rest hits
+		if _, err := v.Verify(ctx, tokA, secret); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 3 {
+		if _, err := v.Verify(ctx, tokA, "wrong"); err == nil {
+			t.Fatal("wrong secret accepted")
+		}
+	}
+	if calls.Load() != 10 || total.Load() != 10*1234 {
+		t.Errorf("work calls %d, iterations %d; want 10 and %d", calls.Load(), total.Load(), 10*1234)
+	}
+}
+
+func TestHitProfileIters(t *testing.T) {
+	cases := []struct {
+		p    hitProfile
+		frac float64
+		want int64
+	}{
+		{hitProfile{plain: 1000, wrapped: 1000, perIter: 0.5}, 0.10, 200},
+		{hitProfile{plain: 1000, wrapped: 1030, perIter: 0.5}, 0.10, 140}, // the wrapper's 3 % counts
+		{hitProfile{plain: 20, wrapped: 25, perIter: 1}, 0.10, 0},         // the wrapper alone is more than 10 %
+		{hitProfile{plain: 1000, wrapped: 1000}, 0.10, 0},                 // unmeasurable spin: no work
+	}
+	for _, c := range cases {
+		if got := c.p.iters(c.frac); got != c.want {
+			t.Errorf("%+v at %g: %d iterations, want %d", c.p, c.frac, got, c.want)
+		}
+	}
+}
+
+func TestParseSlowdownIters(t *testing.T) {
+	got, err := parseSlowdownIters("generation=40, ttl=0")
+	if err != nil || got["generation"] != 40 || got["ttl"] != 0 || len(got) != 2 {
+		t.Errorf("got %v, %v", got, err)
+	}
+	for _, bad := range []string{"nosuch=1", "ttl", "ttl=-1", "ttl=x"} {
+		if _, err := parseSlowdownIters(bad); err == nil {
+			t.Errorf("%q: want an error", bad)
+		}
+	}
+}
+
 func testStoreForSlowdown(t *testing.T) (*Store, string) {
 	t.Helper()
-	s, err := OpenStore(t.TempDir()+"/token.shadow", StoreOptions{Scheme: cryptpw.SHA256, Cost: testCost})
+	s, err := OpenStore(t.TempDir()+"/token.shadow", StoreOptions{Scheme: "sha256", Cost: testCost})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,19 +411,20 @@ func (v *spinVerifier) Verify(context.Context, string, string) (Outcome, error) 
 	return OutcomeFast, nil
 }
 
-// BenchmarkSlowdownHook reports how much slower the hook makes an
-// operation of known cost, as the ratio slowed/plain (target 1+frac): it
-// checks that the hook's own bookkeeping is not counted as injected work.
+// BenchmarkSlowdownHook reports how much slower the calibrated hook makes
+// an operation of known cost, as the ratio slowed/plain (target 1+frac):
+// it checks the calibration, the wrapper's own cost included.
 func BenchmarkSlowdownHook(b *testing.B) {
-	rate := spinRate()
-	for _, ns := range []float64{40, 150, 1000, 100000} {
-		b.Run(fmt.Sprintf("op=%gns", ns), func(b *testing.B) {
-			inner := &spinVerifier{iters: int64(ns * rate)}
-			slow := slowed(inner, 0.10, rate)
-			ctx := context.Background()
-			for range 1000 { // settle the estimate
-				slow.Verify(ctx, "", "")
+	for _, iters := range []int64{40, 150, 1000, 100000} {
+		b.Run(fmt.Sprintf("op=%diterations", iters), func(b *testing.B) {
+			inner := &spinVerifier{iters: iters}
+			build := func(Config) (Verifier, error) { return inner, nil }
+			p, err := measureHit(build)
+			if err != nil {
+				b.Fatal(err)
 			}
+			ctx := context.Background()
+			slow := slowed(inner, p.iters(0.10))
 			var plain, slowT time.Duration
 			const chunk = 1000
 			for i := 0; i < b.N; i += chunk {

@@ -13,17 +13,12 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	gatefiles "github.com/authbench/authbench/gate"
 	"github.com/authbench/authbench/internal/results"
 )
 
 // ThresholdsVersion is the thresholds file format this build reads.
 const ThresholdsVersion = 1
-
-// Verifier names with a fixed role in results.json.
-const (
-	UncachedVerifier = "uncached" // hashes on every request: the baseline
-	ControlVerifier  = "noauth"   // no authentication: the load-path control
-)
 
 // Semantic metrics a threshold can name.
 const (
@@ -33,73 +28,6 @@ const (
 	MetricAchievedRatio = "achieved_ratio_min"
 	MetricRevocation    = "revocation_bounds_held"
 )
-
-// DefaultThresholdsYAML is the built-in thresholds file; the repository
-// copy lives at gate/thresholds.yaml and must stay identical.
-const DefaultThresholdsYAML = `# Semantic gates on results.json: invariants that must hold on any machine,
-# independent of its absolute speed. Read by internal/gate (ParseThresholds).
-#
-# metric is one of:
-#   hit_speedup_vs_uncached  cached verifier at least <value> times cheaper than
-#                            uncached in the same scenario and load point
-#                            (server CPU-seconds per 1k requests; p50 latency
-#                            when CPU was not measured)
-#   crypt_share_max          cached verifiers: share of server CPU in crypt <= value
-#   crypt_share_min          uncached verifier: share of server CPU in crypt >= value
-#   achieved_ratio_min       open-model runs below the knee (knee steps and
-#                            fixed-concurrency runs excluded):
-#                            achieved/offered rate >= value
-#   revocation_bounds_held   revocation events past their staleness bound <= value
-# verifiers: "all" (the metric's natural set, see each entry) or a list.
-# scenarios: optional list of scenario names (a name also covers its matrix
-#            variants: steady covers steady/tokens=100); absent means every
-#            scenario. The cache gates are limited to steady valid-only load:
-#            wrong-secret floods, rotations, manual edits, extra processes and
-#            TLS make the slow path or other costs legitimately dominate.
-version: 1
-thresholds:
-  - name: cache-hit-speedup
-    metric: hit_speedup_vs_uncached
-    verifiers: all   # every verifier except uncached and noauth
-    scenarios: [steady, steady-yescrypt, concurrency, ttl-herd]
-    value: 5
-    message: >-
-      a cached verifier is less than 5x cheaper per request than the uncached
-      one: cache hits are probably re-hashing the secret (cache bypassed or
-      invalidated on every request)
-  - name: cached-crypt-share
-    metric: crypt_share_max
-    verifiers: all   # every verifier except uncached and noauth
-    scenarios: [steady, steady-yescrypt, concurrency, ttl-herd]
-    value: 0.25
-    message: >-
-      a cached verifier spends more than 25% of server CPU in crypt: the hash
-      is being recomputed in steady state, so the cache is not hitting
-  - name: uncached-crypt-share
-    metric: crypt_share_min
-    verifiers: all   # the uncached verifier
-    # Not tokens=10000: there reading and parsing the file outweighs crypt.
-    scenarios: [steady/tokens=1, steady/tokens=100, steady-yescrypt, concurrency]
-    value: 0.5
-    message: >-
-      the uncached verifier spends less than half of server CPU in crypt: the
-      hash cost is misconfigured or the profile misattributes samples, so the
-      cache speedups in this report cannot be trusted
-  - name: below-knee-throughput
-    metric: achieved_ratio_min
-    verifiers: all   # every verifier, the noauth control included
-    value: 0.99
-    message: >-
-      a run below the saturation knee achieved less than 99% of its offered
-      rate: the load generator or the server stalled where it should keep up
-  - name: revocation-bounds
-    metric: revocation_bounds_held
-    verifiers: all   # every verifier with revocation events
-    value: 0
-    message: >-
-      a revoked or rotated token kept being accepted past the verifier's
-      documented staleness bound (or never converged): a security regression
-`
 
 // Thresholds is a parsed thresholds file.
 type Thresholds struct {
@@ -113,8 +41,17 @@ type Threshold struct {
 	Metric    string    `yaml:"metric"`
 	Verifiers Selection `yaml:"verifiers"`
 	Scenarios []string  `yaml:"scenarios,omitempty"`
-	Value     float64   `yaml:"value"`
-	Message   string    `yaml:"message"`
+	// Target limits the threshold to runs of target scenarios (scenario
+	// files with `target: true`, results.Run.Target). Results that carry
+	// no target flag at all (written before it existed) fall back to
+	// Scenarios.
+	Target  bool    `yaml:"target,omitempty"`
+	Value   float64 `yaml:"value"`
+	Message string  `yaml:"message"`
+
+	// targets is the set of target scenarios of the results being
+	// checked, filled in by CheckSemantic when Target applies.
+	targets map[string]bool
 }
 
 // Selection is a list of verifier names; empty means "all", the metric's
@@ -141,9 +78,10 @@ func (s *Selection) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// DefaultThresholds returns the built-in thresholds.
+// DefaultThresholds returns the built-in thresholds: gate/thresholds.yaml,
+// embedded at build time.
 func DefaultThresholds() Thresholds {
-	th, err := ParseThresholds([]byte(DefaultThresholdsYAML))
+	th, err := ParseThresholds([]byte(gatefiles.ThresholdsYAML()))
 	if err != nil {
 		panic("gate: built-in thresholds: " + err.Error()) // guarded by a test
 	}
@@ -241,7 +179,11 @@ func AnyFailed(fs []Finding) bool {
 // over that pair's runs, or a single NoData finding when nothing applies.
 func CheckSemantic(f *results.File, th Thresholds) []Finding {
 	var out []Finding
+	targets := targetScenarios(f)
 	for _, t := range th.Thresholds {
+		if t.Target && len(targets) > 0 {
+			t.targets = targets
+		}
 		var fs []Finding
 		switch t.Metric {
 		case MetricHitSpeedup:
@@ -267,7 +209,11 @@ func CheckSemantic(f *results.File, th Thresholds) []Finding {
 // applies reports whether t covers verifier v in scenario s; "all" means
 // the metric's natural set.
 func (t Threshold) applies(s, v string) bool {
-	if len(t.Scenarios) > 0 && !slices.ContainsFunc(t.Scenarios, func(name string) bool { return scenarioMatches(name, s) }) {
+	if t.targets != nil {
+		if !t.targets[s] {
+			return false
+		}
+	} else if len(t.Scenarios) > 0 && !slices.ContainsFunc(t.Scenarios, func(name string) bool { return scenarioMatches(name, s) }) {
 		return false
 	}
 	if len(t.Verifiers) > 0 {
@@ -275,13 +221,38 @@ func (t Threshold) applies(s, v string) bool {
 	}
 	switch t.Metric {
 	case MetricHitSpeedup, MetricCryptShareMax:
-		return v != UncachedVerifier && v != ControlVerifier
+		return v != results.BaselineVerifier && !isControl(v)
 	case MetricCryptShareMin:
-		return v == UncachedVerifier
+		return v == results.BaselineVerifier
 	case MetricRevocation:
-		return v != ControlVerifier
+		return !isControl(v)
 	}
 	return true
+}
+
+// isControl reports whether v is the no-auth control or its A/A copy.
+func isControl(v string) bool {
+	return v == results.ControlVerifier || v == results.ControlCopyVerifier
+}
+
+// isKnee reports whether a run belongs to a knee search, which overloads
+// the server on purpose.
+func isKnee(phase string) bool {
+	return phase == results.PhaseKneeStep || phase == results.PhaseKnee
+}
+
+// targetScenarios returns the scenarios with target runs, nil if none.
+func targetScenarios(f *results.File) map[string]bool {
+	var out map[string]bool
+	for _, r := range f.Runs {
+		if r.Target {
+			if out == nil {
+				out = map[string]bool{}
+			}
+			out[r.Scenario] = true
+		}
+	}
+	return out
 }
 
 // scenarioMatches reports whether a threshold's scenario name covers the
@@ -370,7 +341,7 @@ func checkHitSpeedup(f *results.File, t Threshold) []Finding {
 		}
 	}
 	for _, r := range f.Runs {
-		if strings.HasPrefix(r.Phase, "knee") {
+		if isKnee(r.Phase) {
 			// Knee steps overload the server on purpose: queueing, not
 			// the cache, sets their latency.
 			continue
@@ -387,10 +358,10 @@ func checkHitSpeedup(f *results.File, t Threshold) []Finding {
 	}
 	ratio := func(u, c *agg) (float64, string, bool) {
 		if len(u.cpu) > 0 && len(c.cpu) > 0 {
-			return median(u.cpu) / median(c.cpu), "cpu", true
+			return Median(u.cpu) / Median(c.cpu), "cpu", true
 		}
 		if len(u.p50) > 0 && len(c.p50) > 0 {
-			return median(u.p50) / median(c.p50), "p50", true
+			return Median(u.p50) / Median(c.p50), "p50", true
 		}
 		return 0, "", false
 	}
@@ -411,7 +382,7 @@ func checkHitSpeedup(f *results.File, t Threshold) []Finding {
 		return a.rps < b.rps
 	})
 	for _, c := range keys {
-		u := cells[c][UncachedVerifier]
+		u := cells[c][results.BaselineVerifier]
 		for _, v := range sortedNames(cells[c]) {
 			if u == nil || !t.applies(c.scenario, v) {
 				continue
@@ -423,7 +394,7 @@ func checkHitSpeedup(f *results.File, t Threshold) []Finding {
 		}
 	}
 	for _, s := range sortedNames(scen) {
-		u := scen[s][UncachedVerifier]
+		u := scen[s][results.BaselineVerifier]
 		for _, v := range sortedNames(scen[s]) {
 			if u == nil || matched[[2]string{s, v}] || !t.applies(s, v) {
 				continue
@@ -470,7 +441,7 @@ func checkAchieved(f *results.File, t Threshold) []Finding {
 			continue
 		}
 		k, ok := knee[[2]string{r.Scenario, r.Verifier}]
-		if (ok && r.OfferedRPS >= k) || (!ok && strings.HasPrefix(r.Phase, "knee")) {
+		if (ok && r.OfferedRPS >= k) || (!ok && isKnee(r.Phase)) {
 			continue
 		}
 		w.add(r.Scenario, r.Verifier, r.AchievedRPS/r.OfferedRPS, runWhere(r))
@@ -531,7 +502,9 @@ func sortedNames[V any](m map[string]V) []string {
 	return names
 }
 
-func median(xs []float64) float64 {
+// Median returns the median of xs (NaN when empty). It is the gate's one
+// median; internal/analysis.Median replaces it once that package lands.
+func Median(xs []float64) float64 {
 	s := slices.Clone(xs)
 	sort.Float64s(s)
 	n := len(s)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	gatefiles "github.com/authbench/authbench/gate"
 	"github.com/authbench/authbench/internal/results"
 )
 
@@ -127,8 +128,8 @@ func TestThresholdsFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(repo) != DefaultThresholdsYAML {
-		t.Error("gate/thresholds.yaml differs from DefaultThresholdsYAML")
+	if string(repo) != gatefiles.ThresholdsYAML() {
+		t.Error("the embedded thresholds differ from gate/thresholds.yaml")
 	}
 	th, err := LoadThresholds("../../gate/thresholds.yaml")
 	if err != nil {
@@ -166,5 +167,38 @@ func TestParseThresholds(t *testing.T) {
 	}
 	if _, err := LoadThresholds("does-not-exist.yaml"); err == nil {
 		t.Error("missing file: want error")
+	}
+}
+
+// TestTargetSelection checks `target: true`: with target flags in the
+// results only target runs count; without any, the scenario list applies.
+func TestTargetSelection(t *testing.T) {
+	th, err := ParseThresholds([]byte("version: 1\nthresholds:\n  - {name: c, metric: crypt_share_max, target: true, scenarios: [steady], value: 0.25, message: m}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(scen string, target bool) results.Run {
+		return results.Run{Scenario: scen, Verifier: "ttl", Target: target, CPUShare: results.CPUShare{Crypt: 0.9, Samples: 10}}
+	}
+	cases := []struct {
+		name string
+		runs []results.Run
+		want []string // failing scenarios
+	}{
+		{"flags select", []results.Run{run("steady", false), run("bulk", true)}, []string{"bulk"}},
+		{"no flags: the list", []results.Run{run("steady", false), run("bulk", false)}, []string{"steady"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var got []string
+			for _, f := range CheckSemantic(&results.File{Runs: c.runs}, th) {
+				if f.Status == Fail {
+					got = append(got, f.Scenario)
+				}
+			}
+			if !reflect.DeepEqual(got, c.want) {
+				t.Errorf("failing scenarios %v, want %v", got, c.want)
+			}
+		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 )
 
 // SchemaVersion is written into every results.json.
@@ -28,6 +29,31 @@ type File struct {
 	Interrupted   bool         `json:"interrupted,omitempty"`
 	Notes         []string     `json:"notes,omitempty"`
 	Shards        []string     `json:"shards,omitempty"` // run ids merged into this file
+	// ScenarioInfo describes each scenario file the run loaded (by file
+	// name, without matrix variant), so a report regenerated from saved
+	// results can head each scenario with its question.
+	ScenarioInfo []ScenarioInfo `json:"scenario_info,omitempty"`
+}
+
+// ScenarioInfo is what a scenario file says about itself.
+type ScenarioInfo struct {
+	Name string `json:"name"`
+	// Question is the scenario's "# Question:" header comment, joined
+	// into one line.
+	Question    string `json:"question,omitempty"`
+	Description string `json:"description,omitempty"`
+}
+
+// Info returns the ScenarioInfo of a scenario or one of its matrix
+// variants ("steady/tokens=100" finds "steady").
+func (f *File) Info(scenario string) (ScenarioInfo, bool) {
+	name, _, _ := strings.Cut(scenario, "/")
+	for _, si := range f.ScenarioInfo {
+		if si.Name == name || si.Name == scenario {
+			return si, true
+		}
+	}
+	return ScenarioInfo{}, false
 }
 
 // Env describes where and how the numbers were measured.
@@ -210,6 +236,11 @@ func Merge(files []*File) (*File, error) {
 		out.Notes = append(out.Notes, f.Notes...)
 		out.Runs = append(out.Runs, f.Runs...)
 		out.Revocations = append(out.Revocations, f.Revocations...)
+		for _, si := range f.ScenarioInfo {
+			if _, ok := out.Info(si.Name); !ok {
+				out.ScenarioInfo = append(out.ScenarioInfo, si)
+			}
+		}
 	}
 	sort.SliceStable(out.Runs, func(a, b int) bool {
 		if out.Runs[a].Scenario != out.Runs[b].Scenario {

@@ -48,6 +48,21 @@ func TestMerge(t *testing.T) {
 	if len(m.Runs) != 2 || m.Runs[0].Scenario != "a" || !m.Interrupted || len(m.Shards) != 2 {
 		t.Errorf("merge: %+v", m)
 	}
+	a.ScenarioInfo = []ScenarioInfo{{Name: "steady", Question: "what does each verifier cost?"}}
+	b.ScenarioInfo = []ScenarioInfo{{Name: "steady", Question: "what does each verifier cost?"}, {Name: "churn"}}
+	m, err = Merge([]*File{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.ScenarioInfo) != 2 {
+		t.Errorf("merged scenario info %+v, want steady and churn once each", m.ScenarioInfo)
+	}
+	if si, ok := m.Info("steady/tokens=100"); !ok || si.Question == "" {
+		t.Errorf("Info of a matrix variant: %+v, %v", si, ok)
+	}
+	if _, ok := m.Info("absent"); ok {
+		t.Error("Info of an absent scenario")
+	}
 	if _, err := Merge(nil); err == nil {
 		t.Error("empty merge accepted")
 	}

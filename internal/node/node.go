@@ -1,8 +1,11 @@
-// Package node is one benchmark server process: a token store, a verifier,
-// the token-authenticated HTTP server, and a loopback admin listener with
-// pprof, counters, API mutations and file-system emulation for scenarios.
-// `bench serve` runs one; the scenario runner starts one or several, in
-// this process or as child processes, and talks to them only over HTTP.
+// Package node is the `bench serve` protocol in one place: one benchmark
+// server process (a token store, a verifier, the token-authenticated HTTP
+// server, and a loopback admin listener with pprof, counters, API
+// mutations, file-system emulation and window-exact CPU profiles), how a
+// parent spawns one as a child process (argv, the ready line), and Client,
+// the typed admin client the scenario runner uses. The runner starts one or
+// several nodes, in this process or as child processes, and talks to them
+// only over HTTP.
 package node
 
 import (
@@ -15,7 +18,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"os"
 	"runtime"
 	rpprof "runtime/pprof"
@@ -54,8 +56,9 @@ type Node struct {
 	prof   bytes.Buffer
 }
 
-// Start opens the store, builds the verifier and starts both listeners.
-// It returns once they accept connections; Wait blocks until ctx ends.
+// Start opens the store, builds the verifier and binds both listeners; the
+// kernel queues connections from then on. Serve then serves them until its
+// context ends (and closes the store).
 func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -153,80 +156,90 @@ func (n *Node) Serve(ctx context.Context) error {
 	return nil
 }
 
-// Snapshot is what /authbench/stats returns.
-type Snapshot struct {
-	PID        int        `json:"pid"`
-	Verifier   string     `json:"verifier"`
-	Stats      impl.Stats `json:"stats"`
-	Generation uint64     `json:"generation"`
-	UptimeS    float64    `json:"uptime_s"`
-}
+// Admin routes (on the admin listener only). PathStats serves the same
+// server.Stats payload as the traffic listener's stats route.
+const (
+	PathStats        = server.PathStats
+	PathMutate       = "/authbench/admin/mutate"
+	PathFS           = "/authbench/admin/fs"
+	PathProfileStart = "/authbench/profile/start"
+	PathProfileStop  = "/authbench/profile/stop"
+)
+
+// Op is an API mutation made through a node's own store.
+type Op string
+
+// The API mutations of PathMutate.
+const (
+	OpRotate Op = "rotate"
+	OpAdd    Op = "add"
+	OpRevoke Op = "revoke"
+)
 
 func (n *Node) adminMux() *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	mux.HandleFunc("GET /authbench/stats", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, Snapshot{
-			PID: os.Getpid(), Verifier: n.verifier.Name(), Stats: n.verifier.Stats(),
-			Generation: n.store.Generation().Load(), UptimeS: time.Since(n.started).Seconds(),
-		})
-	})
+	mux.Handle("/debug/pprof/", server.PprofHandler())
+	mux.Handle("GET "+PathStats, n.srv.StatsHandler())
 	// API mutations through this process, as the PBS API would make them:
 	// the response carries a new secret back to the runner over loopback.
-	mux.HandleFunc("POST /authbench/admin/mutate", func(w http.ResponseWriter, r *http.Request) {
-		op, id := r.URL.Query().Get("op"), r.URL.Query().Get("token")
+	mux.HandleFunc("POST "+PathMutate, func(w http.ResponseWriter, r *http.Request) {
+		op, id := Op(r.URL.Query().Get("op")), r.URL.Query().Get("token")
 		var secret string
 		var err error
 		switch op {
-		case "rotate":
+		case OpRotate:
 			secret, err = n.store.Rotate(r.Context(), id)
-		case "add":
+		case OpAdd:
 			secret, err = n.store.Add(r.Context(), id)
-		case "revoke":
+		case OpRevoke:
 			err = n.store.Delete(r.Context(), id)
 		default:
 			err = fmt.Errorf("unknown op %q", op)
 		}
 		if err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			writeJSON(w, http.StatusBadRequest, errorBody{err.Error()})
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]string{"secret": secret})
+		writeJSON(w, http.StatusOK, mutateBody{Secret: secret})
 	})
 	// CPU profiles bracket exactly the measured window (the stock
 	// /debug/pprof/profile only takes whole seconds).
-	mux.HandleFunc("POST /authbench/profile/start", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("POST "+PathProfileStart, func(w http.ResponseWriter, r *http.Request) {
 		n.profMu.Lock()
 		defer n.profMu.Unlock()
 		n.prof.Reset()
 		if err := StartCPUProfile(&n.prof); err != nil {
-			writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
+			writeJSON(w, http.StatusConflict, errorBody{err.Error()})
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]string{})
+		writeJSON(w, http.StatusOK, struct{}{})
 	})
-	mux.HandleFunc("POST /authbench/profile/stop", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("POST "+PathProfileStop, func(w http.ResponseWriter, r *http.Request) {
 		n.profMu.Lock()
 		defer n.profMu.Unlock()
 		rpprof.StopCPUProfile()
 		w.Header().Set("Content-Type", "application/octet-stream")
 		w.Write(n.prof.Bytes())
 	})
-	mux.HandleFunc("POST /authbench/admin/fs", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("POST "+PathFS, func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		f, err := StatFilterFor(q.Get("coarse"), q.Get("stale"))
 		if err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			writeJSON(w, http.StatusBadRequest, errorBody{err.Error()})
 			return
 		}
 		n.store.SetStatFilter(f)
-		writeJSON(w, http.StatusOK, map[string]string{})
+		writeJSON(w, http.StatusOK, struct{}{})
 	})
 	return mux
+}
+
+type errorBody struct {
+	Error string `json:"error"`
+}
+
+type mutateBody struct {
+	Secret string `json:"secret"`
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

@@ -8,7 +8,8 @@
 //	GET /api2/json/version         token auth, PBS-style version object
 //	GET /api2/json/status          token auth, a few cheap process numbers
 //	GET /noauth/api2/json/version  the control: same handler, no auth
-//	GET /authbench/stats           bench plumbing: verifier and server counters
+//	GET /authbench/stats           bench plumbing: verifier, server and process counters
+//	                               (the same payload node serves on its admin listener)
 //
 // Every request runs under pprof labels (verifier, outcome) so CPU profiles
 // can be split by verifier and cache outcome. Nothing the server logs or
@@ -29,6 +30,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/authbench/authbench/impl"
@@ -315,6 +317,16 @@ type Stats struct {
 	// ShadowHealthy is false while the last verification that needed the
 	// shadow file could not read or parse it.
 	ShadowHealthy bool `json:"shadow_healthy"`
+	// PID and UptimeS identify the serving process.
+	PID     int     `json:"pid"`
+	UptimeS float64 `json:"uptime_s"`
+	// Generation is the store's shared generation counter (0 without a
+	// Store in Options).
+	Generation uint64 `json:"generation"`
+	// CPUSeconds is the whole process's user+system CPU time (getrusage):
+	// the runner differences two snapshots to get the server's own cost of
+	// a measured window, independent of profile sampling.
+	CPUSeconds float64 `json:"cpu_s"`
 }
 
 // Stats returns a snapshot of the verifier's and the server's counters.
@@ -325,6 +337,12 @@ func (s *Server) Stats() Stats {
 		Requests:      map[string]uint64{},
 		Panics:        s.panics.Load(),
 		ShadowHealthy: !s.unhealthy.Load(),
+		PID:           s.pid,
+		UptimeS:       time.Since(s.start).Seconds(),
+		CPUSeconds:    ProcessCPUSeconds(),
+	}
+	if s.opts.Store != nil {
+		st.Generation = s.opts.Store.Generation().Load()
 	}
 	for code := range s.byStatus {
 		if n := s.byStatus[code].Load(); n > 0 {
@@ -333,6 +351,22 @@ func (s *Server) Stats() Stats {
 	}
 	return st
 }
+
+// ProcessCPUSeconds is this process's user+system CPU time so far, or 0
+// if getrusage fails (a window without CPU time falls back to profile
+// samples; JSON cannot carry NaN).
+func ProcessCPUSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+// StatsHandler serves Stats as JSON. The traffic listener routes PathStats
+// to it; node mounts the same handler on its admin listener, so there is
+// one stats payload wherever it is read.
+func (s *Server) StatsHandler() http.Handler { return http.HandlerFunc(s.handleStats) }
 
 func (s *Server) handleStats(w http.ResponseWriter, _ *http.Request) {
 	body, err := json.Marshal(s.Stats())

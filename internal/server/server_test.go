@@ -231,6 +231,9 @@ func TestStatsEndpoint(t *testing.T) {
 	if err := json.Unmarshal(body, &st); err != nil {
 		t.Fatalf("%s: %v", body, err)
 	}
+	if st.PID != os.Getpid() || st.CPUSeconds <= 0 || st.UptimeS <= 0 {
+		t.Errorf("process fields %+v: want this pid, CPU time and uptime > 0", st)
+	}
 	if st.Verifier != "ttl" || !st.ShadowHealthy || st.Panics != 0 {
 		t.Errorf("stats %+v", st)
 	}

@@ -1,0 +1,261 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/authbench/authbench/impl"
+	"github.com/authbench/authbench/impl/cryptpw"
+	"github.com/authbench/authbench/internal/node"
+	"github.com/authbench/authbench/internal/results"
+	"github.com/authbench/authbench/internal/server"
+	"github.com/authbench/authbench/loadgen"
+	"github.com/authbench/authbench/scenarios"
+)
+
+// cell is one verifier (or control) of a variant with its own servers and
+// its own copy of token.shadow, kept across the variant's rounds.
+type cell struct {
+	name     string // verifier name in results
+	dir      string // temp dir holding the shadow copy: never in the report
+	store    *impl.Store
+	servers  *serverSet
+	bound    impl.Bound
+	targeter vegeta.Targeter
+	rate     float64 // constant-shape rate for this cell
+	form     loadgen.Form
+	attack   loadgen.Options
+	windows  int // measured windows so far (the Run's repeat counter)
+}
+
+func (r *runner) newCell(ctx context.Context, sc *scenarios.Scenario, ts *tokenSet, name string) (c *cell, err error) {
+	c = &cell{name: name, rate: sc.Load.Rate}
+	defer func() {
+		if err != nil {
+			c.close()
+		}
+	}()
+	if c.dir, err = os.MkdirTemp("", "authbench-run-*"); err != nil {
+		return nil, err
+	}
+	shadow := filepath.Join(c.dir, "token.shadow")
+	if err := os.WriteFile(shadow, ts.data, 0o640); err != nil {
+		return nil, err
+	}
+	// This process's store: "another process" for API events, and the
+	// hand for manual edits.
+	scheme := cryptpw.Scheme(sc.Hash.Scheme)
+	if c.store, err = impl.OpenStore(shadow, impl.StoreOptions{Scheme: scheme, Cost: sc.Hash.Cost}); err != nil {
+		return nil, err
+	}
+	serverVerifier, path := name, server.PathVersion
+	if isControl(name) {
+		// The control route never calls the verifier.
+		serverVerifier, path = results.BaselineVerifier, server.PathNoAuthVersion
+	} else {
+		// Declared data: no verifier is built on the runner's store.
+		if c.bound, err = impl.DeclaredBound(name, impl.Config{TTL: sc.Server.TTL}); err != nil {
+			return nil, err
+		}
+	}
+	if sc.Load.CachedRate > 0 {
+		if spec, ok := impl.Lookup(name); isControl(name) || ok && spec.Cached {
+			c.rate = sc.Load.CachedRate
+		}
+	}
+	c.servers, err = startServers(ctx, serverSpec{
+		cfg: node.Config{
+			Shadow: shadow, Verifier: serverVerifier, TTL: sc.Server.TTL, TLS: sc.Server.TLS,
+			Scheme: scheme, Cost: sc.Hash.Cost,
+		},
+		gomaxprocs: sc.Server.GOMAXPROCS, processes: max(1, sc.Server.Processes),
+		logPath: filepath.Join(r.opts.OutDir, filepath.FromSlash(results.Layout{}.Log(sc.Name, name))),
+		label:   map[bool]string{true: results.ControlVerifier, false: name}[isControl(name)],
+	}, r.opts.BenchBinary)
+	if err != nil {
+		return nil, err
+	}
+	var fs node.FS
+	for _, ev := range sc.Events {
+		switch ev.Kind {
+		case scenarios.EventCoarseMtime:
+			fs.Coarse = ev.Granularity
+		case scenarios.EventStaleStat:
+			fs.Stale = ev.TTL
+		}
+	}
+	if fs != (node.FS{}) {
+		if err := c.servers.setFS(ctx, fs); err != nil {
+			return nil, err
+		}
+	}
+	loadTokens := loadTokensFor(ts.tokens, sc.Events)
+	if len(loadTokens) == 0 {
+		return nil, errors.New("every generated token is an event target: raise tokens")
+	}
+	if c.form, err = loadgen.ParseForm(string(sc.Load.HeaderForm)); err != nil {
+		return nil, err
+	}
+	mix := loadgen.Mix{Valid: sc.Mix.Valid, WrongSecret: sc.Mix.WrongSecret, Unknown: sc.Mix.Unknown, Malformed: sc.Mix.Malformed}
+	if c.targeter, err = multiTargeter(c.servers.urls, path, loadTokens, mix, c.form, r.opts.Seed); err != nil {
+		return nil, err
+	}
+	conc := uint64(sc.Load.Concurrency)
+	c.attack = loadgen.Options{Workers: conc, MaxWorkers: conc, Connections: max(sc.Load.Concurrency, 16)}
+	return c, nil
+}
+
+// close stops the cell's servers and removes its shadow copy.
+func (c *cell) close() error {
+	var errs []error
+	if c.servers != nil {
+		errs = append(errs, c.servers.close())
+	}
+	if c.store != nil {
+		errs = append(errs, c.store.Close())
+	}
+	if c.dir != "" {
+		errs = append(errs, os.RemoveAll(c.dir))
+	}
+	return errors.Join(errs...)
+}
+
+// loadTokensFor leaves out tokens that events change, so the load's valid
+// requests stay valid and the probes alone measure the events.
+func loadTokensFor(all []loadgen.Token, evs []scenarios.Event) []loadgen.Token {
+	skip := map[string]bool{}
+	for _, ev := range evs {
+		skip[ev.TokenID] = true
+	}
+	var out []loadgen.Token
+	for _, t := range all {
+		if !skip[t.ID] {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// multiTargeter spreads requests round robin over the server processes.
+func multiTargeter(urls []string, path string, toks []loadgen.Token, mix loadgen.Mix, form loadgen.Form, seed int64) (vegeta.Targeter, error) {
+	var ts []vegeta.Targeter
+	for i, u := range urls {
+		m, err := loadgen.NewMixTargeter(u+path, toks, mix, form, seed+int64(i))
+		if err != nil {
+			return nil, err
+		}
+		ts = append(ts, m.Targeter())
+	}
+	if len(ts) == 1 {
+		return ts[0], nil
+	}
+	var n atomic.Uint64
+	return func(t *vegeta.Target) error { return ts[(n.Add(1)-1)%uint64(len(ts))](t) }, nil
+}
+
+// tokenSet is a variant's generated token.shadow and its live secrets.
+type tokenSet struct {
+	data   []byte
+	tokens []loadgen.Token // live tokens, index i has id TokenID(i)
+}
+
+func (r *runner) tokens(ctx context.Context, sc *scenarios.Scenario) (*tokenSet, error) {
+	key := fmt.Sprintf("%d/%s/%d", sc.Tokens, sc.Hash.Scheme, sc.Hash.Cost)
+	if ts, ok := r.shadows[key]; ok {
+		return ts, nil
+	}
+	live := min(sc.Tokens, r.opts.LiveTokens)
+	for _, ev := range sc.Events {
+		if ev.TokenIndex >= live {
+			live = ev.TokenIndex + 1
+		}
+	}
+	dir, err := os.MkdirTemp("", "authbench-gen-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	st, err := impl.OpenStore(filepath.Join(dir, "token.shadow"), impl.StoreOptions{Scheme: cryptpw.Scheme(sc.Hash.Scheme), Cost: sc.Hash.Cost})
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	ids := make([]string, live)
+	for i := range ids {
+		ids[i] = scenarios.TokenID(i)
+	}
+	secrets, err := st.AddBatch(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("generate tokens: %w", err)
+	}
+	if sc.Tokens > live {
+		m, err := st.Read()
+		if err != nil {
+			return nil, err
+		}
+		filler := m[ids[0]]
+		for i := live; i < sc.Tokens; i++ {
+			m[scenarios.TokenID(i)] = filler
+		}
+		if err := st.Seed(ctx, m); err != nil {
+			return nil, err
+		}
+	}
+	data, err := os.ReadFile(st.Path())
+	if err != nil {
+		return nil, err
+	}
+	ts := &tokenSet{data: data}
+	for i := range ids {
+		ts.tokens = append(ts.tokens, loadgen.Token{ID: ids[i], Secret: secrets[i]})
+		if r.opts.OnSecret != nil {
+			r.opts.OnSecret(secrets[i])
+		}
+	}
+	r.shadows = map[string]*tokenSet{key: ts} // keep one: sets can be large
+	return ts, nil
+}
+
+// knee runs the max-rate search of one turn and records each step and
+// the knee, tagged with the round: one search per round gives the knee a
+// spread.
+func (r *runner) knee(ctx context.Context, sc *scenarios.Scenario, c *cell, round int) error {
+	k := sc.Load.Knee
+	ko := loadgen.KneeOptions{
+		StartRate: k.Start, MaxRate: k.Max, Factor: k.Factor, StepDuration: k.StepDuration,
+		StepWarmup: min(sc.Load.Warmup, 250*time.Millisecond), Cooldown: 100 * time.Millisecond,
+		MaxSteps: k.MaxSteps, P99Bound: k.P99Bound, Attack: c.attack,
+	}
+	if ko.Factor == 0 {
+		ko.Factor = scenarios.DefaultKneeFactor
+	}
+	kn, err := loadgen.FindKnee(ctx, func() vegeta.Targeter { return c.targeter }, ko)
+	if err != nil {
+		return err
+	}
+	if kn.Interrupted {
+		return ctx.Err()
+	}
+	base := c.base(sc, round)
+	for i, st := range kn.Steps {
+		run := base
+		run.Phase = results.PhaseKneeStep
+		run.Repeat = i + 1
+		fillFromAttack(&run, st.Result)
+		r.out.Runs = append(r.out.Runs, run)
+	}
+	run := base
+	run.Phase = results.PhaseKnee
+	run.Repeat = round
+	run.KneeRPS = kn.Rate
+	run.KneeCapped = kn.FirstBad == 0
+	r.out.Runs = append(r.out.Runs, run)
+	return nil
+}

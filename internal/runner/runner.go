@@ -1,0 +1,250 @@
+// Package runner executes parsed scenarios. For each variant it starts the
+// servers of every verifier and of the no-auth controls (internal/node),
+// then measures them in interleaved rounds: each round runs every cell
+// once, in an order rotated by one per round, so machine drift falls on all
+// alike. Every measured window is bracketed by the servers' counters, their
+// own CPU time (getrusage), a CPU profile and, for events, revocation
+// probes. Run returns the results (results.File) and leaves raw profiles
+// and vegeta results in the output directory; folded stacks, flame graphs
+// and CPU shares are the next stage's work (internal/profiles).
+package runner
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/authbench/authbench/internal/results"
+	"github.com/authbench/authbench/scenarios"
+)
+
+// Options configure Run.
+type Options struct {
+	// OutDir is the run directory; results.RunDirs() are created below it.
+	OutDir string
+	// Quick shortens every scenario (see (*scenarios.Scenario).Quick).
+	Quick bool
+	// Progress receives one line per turn with elapsed and remaining time.
+	Progress io.Writer
+	// Shard i of n (1-based) runs every n-th variant; 0/0 runs all. A
+	// variant is never split: its rounds interleave all of its verifiers.
+	ShardIndex, ShardCount int
+	// BenchBinary is the bench executable started as `bench serve` for
+	// each server process; empty runs the servers in this process (tests:
+	// server CPU then comes from profiles, since getrusage would include
+	// the load generator).
+	BenchBinary string
+	// LiveTokens is how many tokens get their own secret and hash and
+	// take the load (default DefaultLiveTokens); the rest of a larger
+	// token set are filler entries sharing one hash, so the file has its
+	// real size without hashing 10,000 secrets per run.
+	LiveTokens int
+	// Seed fixes the request mix sequence.
+	Seed int64
+	// Logger gets warnings (never secrets); nil discards.
+	Logger *slog.Logger
+	// OnSecret, if set, is told every plaintext secret the run creates
+	// (tokens and event rotations). Only the secret-hygiene audit uses it,
+	// to scan everything the run wrote for leaks.
+	OnSecret func(secret string)
+}
+
+// DefaultLiveTokens is how many tokens carry real secrets and take load.
+// PBS deployments authenticate a handful of automation tokens; a larger
+// active set would mostly measure cache warm-up in short windows.
+const DefaultLiveTokens = 16
+
+// Run executes the scenarios and returns what finished. If ctx is
+// cancelled the result holds every finished run with Interrupted set, and
+// the error is nil: partial results are results. No server process
+// outlives Run.
+func Run(ctx context.Context, scs []*scenarios.Scenario, opts Options) (*results.File, error) {
+	if opts.LiveTokens <= 0 {
+		opts.LiveTokens = DefaultLiveTokens
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Progress == nil {
+		opts.Progress = io.Discard
+	}
+	for _, d := range results.RunDirs() {
+		if err := os.MkdirAll(filepath.Join(opts.OutDir, d), 0o755); err != nil {
+			return nil, fmt.Errorf("output directory: %w", err)
+		}
+	}
+	variants := plan(scs, opts)
+	r := &runner{opts: opts, out: &results.File{}, start: time.Now()}
+	for _, v := range variants {
+		r.planned += v.Scenario.EstimatedRuntime()
+		r.turns += len(cellNames(v.Scenario)) * max(1, v.Scenario.Load.Rounds)
+	}
+	for _, v := range variants {
+		if ctx.Err() != nil {
+			r.out.Interrupted = true
+			break
+		}
+		if err := r.variant(ctx, v); err != nil {
+			if ctx.Err() != nil {
+				r.out.Interrupted = true
+				break
+			}
+			return r.out, fmt.Errorf("%s: %w", v.Name, err)
+		}
+	}
+	if r.out.Interrupted {
+		r.out.Notes = append(r.out.Notes, "run interrupted: only finished runs are reported")
+	}
+	return r.out, nil
+}
+
+// plan expands the scenarios (quick if asked) into variants and keeps
+// this shard's share.
+func plan(scs []*scenarios.Scenario, opts Options) []scenarios.Variant {
+	var all []scenarios.Variant
+	for _, s := range scs {
+		if opts.Quick {
+			s = s.Quick()
+		}
+		all = append(all, s.Expand()...)
+	}
+	if opts.ShardCount <= 0 {
+		return all
+	}
+	var mine []scenarios.Variant
+	for i, v := range all {
+		if i%opts.ShardCount == opts.ShardIndex-1 {
+			mine = append(mine, v)
+		}
+	}
+	return mine
+}
+
+// cellNames are the result names measured in each round of a variant:
+// the controls first, then the scenario's verifiers.
+func cellNames(sc *scenarios.Scenario) []string {
+	var names []string
+	if sc.Control {
+		names = append(names, results.ControlVerifier, results.ControlCopyVerifier)
+	}
+	return append(names, sc.Verifiers...)
+}
+
+// isControl reports whether name is one of the no-auth controls.
+func isControl(name string) bool {
+	return name == results.ControlVerifier || name == results.ControlCopyVerifier
+}
+
+// rotate returns cells in round r's order (1-based): shifted by r-1.
+func rotate[T any](cells []T, round int) []T {
+	if len(cells) == 0 {
+		return nil
+	}
+	k := (round - 1) % len(cells)
+	return append(append([]T(nil), cells[k:]...), cells[:k]...)
+}
+
+type runner struct {
+	opts    Options
+	out     *results.File
+	start   time.Time
+	planned time.Duration
+	done    time.Duration
+	turns   int
+	turn    int
+	shadows map[string]*tokenSet
+}
+
+// variant starts every cell's servers, measures the rounds and stops the
+// servers again (also when ctx ends).
+func (r *runner) variant(ctx context.Context, v scenarios.Variant) error {
+	sc := v.Scenario
+	ts, err := r.tokens(ctx, sc)
+	if err != nil {
+		return err
+	}
+	var cells []*cell
+	defer func() {
+		for _, c := range cells {
+			if err := c.close(); err != nil {
+				r.opts.Logger.Warn("server exit", "verifier", c.name, "err", err)
+			}
+		}
+	}()
+	for _, name := range cellNames(sc) {
+		c, err := r.newCell(ctx, sc, ts, name)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		cells = append(cells, c)
+	}
+	rounds := max(1, sc.Load.Rounds)
+	perTurn := sc.EstimatedRuntime() / time.Duration(len(cells)*rounds)
+	for round := 1; round <= rounds; round++ {
+		for _, c := range rotate(cells, round) {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			r.turn++
+			fmt.Fprintf(r.opts.Progress, "[%d/%d] %s · %s · round %d/%d · %s\n", r.turn, r.turns, sc.Name, c.name, round, rounds, r.eta())
+			if err := r.measureTurn(ctx, sc, c, ts, round); err != nil {
+				return fmt.Errorf("%s round %d: %w", c.name, round, err)
+			}
+			r.done += perTurn
+		}
+	}
+	return nil
+}
+
+// measureTurn is one cell's turn in a round: its measured windows, then
+// its knee search if the scenario asks for one.
+func (r *runner) measureTurn(ctx context.Context, sc *scenarios.Scenario, c *cell, ts *tokenSet, round int) error {
+	if sc.Load.Shape != scenarios.ShapeKnee {
+		stages := sc.Load.Stages
+		if sc.Load.Shape == scenarios.ShapeConstant {
+			stages = []scenarios.Stage{{Rate: c.rate, Duration: sc.Load.Duration}}
+		}
+		for rep := 1; rep <= sc.Load.Repeats; rep++ {
+			c.windows++
+			var evs []scenarios.Event
+			if c.windows == 1 && !isControl(c.name) {
+				evs = sc.Events // events mutate state: once, on a fresh server
+			}
+			w := &window{r: r, sc: sc, c: c, ts: ts, round: round, repeat: c.windows, stages: stages, events: evs}
+			runs, revs, err := w.run(ctx)
+			if err != nil {
+				return err
+			}
+			r.out.Runs = append(r.out.Runs, runs...)
+			r.out.Revocations = append(r.out.Revocations, revs...)
+		}
+	}
+	if sc.Load.Knee != nil {
+		return r.knee(ctx, sc, c, round)
+	}
+	return nil
+}
+
+func (r *runner) eta() string {
+	el := time.Since(r.start)
+	left := r.planned - r.done
+	if r.done > 0 {
+		// Scale the plan by how the finished part actually went (setup,
+		// hashing and process starts are not in the plan).
+		left = time.Duration(float64(left) * float64(el) / float64(r.done))
+	}
+	return fmt.Sprintf("elapsed %s, ~%s left", el.Round(time.Second), left.Round(time.Second))
+}
+
+// base is the part of a Run every window of a cell shares.
+func (c *cell) base(sc *scenarios.Scenario, round int) results.Run {
+	return results.Run{
+		Scenario: sc.Name, Verifier: c.name, Tokens: sc.Tokens, Concurrency: sc.Load.Concurrency,
+		ServerProcs: sc.Server.GOMAXPROCS, Processes: max(1, sc.Server.Processes), TLS: sc.Server.TLS,
+		Round: round, Target: sc.Target,
+	}
+}

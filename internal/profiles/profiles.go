@@ -1,0 +1,134 @@
+// Package profiles is the stage after measurement: it reads the raw CPU
+// profiles a run saved (results.json's `profile` paths) and writes folded
+// stacks, SVG flame graphs and, per variant, differential flame graphs of
+// every other measured verifier against the baseline (uncached) in both
+// directions. It fills each run's cpu_share buckets, the profile-derived
+// CPU cost where the server's own CPU time is missing (cpu_source
+// "profile"), and records every path it wrote in the results, built with
+// results.Layout so that readers never rebuild them.
+package profiles
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/authbench/authbench/internal/flame"
+	"github.com/authbench/authbench/internal/outfile"
+	"github.com/authbench/authbench/internal/results"
+)
+
+// CPUSourceProfile marks a cpu_s_per_1k_req derived from profile samples.
+const CPUSourceProfile = "profile"
+
+// Process post-processes every run of res that has a profile, in place,
+// with paths relative to dir (the run directory). A run whose profile
+// cannot be read is an error naming it: a missing artefact must not pass
+// as an empty graph.
+func Process(dir string, res *results.File) error {
+	type first struct {
+		run    int // index into res.Runs
+		stacks []flame.Stack
+	}
+	// Per variant, each verifier's earliest profiled run: the diff graphs
+	// compare like with like (first round, first window).
+	firsts := map[string]map[string]first{}
+	var variants []string
+	for i := range res.Runs {
+		run := &res.Runs[i]
+		if run.Profile == "" {
+			continue
+		}
+		stacks, err := process(dir, run)
+		if err != nil {
+			return fmt.Errorf("%s/%s repeat %d: %w", run.Scenario, run.Verifier, run.Repeat, err)
+		}
+		byV, ok := firsts[run.Scenario]
+		if !ok {
+			byV = map[string]first{}
+			firsts[run.Scenario] = byV
+			variants = append(variants, run.Scenario)
+		}
+		if f, ok := byV[run.Verifier]; !ok || earlier(run, &res.Runs[f.run]) {
+			byV[run.Verifier] = first{i, stacks}
+		}
+	}
+	for _, variant := range variants {
+		byV := firsts[variant]
+		basis, ok := byV[results.BaselineVerifier]
+		if !ok {
+			continue
+		}
+		for v, f := range byV {
+			if v == results.BaselineVerifier || v == results.ControlVerifier || v == results.ControlCopyVerifier {
+				continue
+			}
+			d, err := diffs(dir, variant, v, basis.stacks, f.stacks)
+			if err != nil {
+				return err
+			}
+			res.Runs[f.run].DiffFlamegraphs = d
+		}
+	}
+	return nil
+}
+
+// earlier orders runs by round, then repeat.
+func earlier(a, b *results.Run) bool {
+	if a.Round != b.Round {
+		return a.Round < b.Round
+	}
+	return a.Repeat < b.Repeat
+}
+
+// process writes one run's folded stacks and flame graph and fills its
+// shares (and CPU cost, if the runner had no CPU time for it).
+func process(dir string, run *results.Run) ([]flame.Stack, error) {
+	p, err := flame.LoadProfile(filepath.Join(dir, filepath.FromSlash(run.Profile)))
+	if err != nil {
+		return nil, err
+	}
+	if br, err := flame.Shares(p, flame.DefaultClassifier()); err == nil {
+		run.CPUShare = results.CPUShare{Crypt: br.Fraction("crypt"), ShadowRead: br.Fraction("shadow_read"), Stat: br.Fraction("stat"), Other: br.Fraction(flame.OtherBucket), Samples: int64(len(p.Sample))}
+		if run.CPUSource == "" && br.Unit == "nanoseconds" && run.Requests > 0 {
+			run.CPUSecondsPer1kReq = float64(br.Total) / 1e9 / float64(run.Requests) * 1000
+			run.CPUSource = CPUSourceProfile
+		}
+	}
+	stacks := flame.Folded(p, -1)
+	l := results.Layout{}
+	run.Folded = l.Folded(run.Scenario, run.Verifier, run.Repeat)
+	if err := write(dir, run.Folded, func(w io.Writer) error { return flame.WriteFolded(w, stacks) }); err != nil {
+		return nil, err
+	}
+	run.Flamegraph = l.Flamegraph(run.Scenario, run.Verifier, run.Repeat)
+	title := fmt.Sprintf("%s — %s (round %d, window %d)", run.Scenario, run.Verifier, run.Round, run.Repeat)
+	if err := write(dir, run.Flamegraph, func(w io.Writer) error { return flame.RenderSVG(w, stacks, flame.Options{Title: title}) }); err != nil {
+		return nil, err
+	}
+	return stacks, nil
+}
+
+// diffs renders verifier against the baseline, both ways.
+func diffs(dir, variant, verifier string, basis, stacks []flame.Stack) (*results.DiffFlamegraphs, error) {
+	out := &results.DiffFlamegraphs{}
+	for _, d := range []flame.Direction{flame.Grown, flame.Shrunk} {
+		rel := results.Layout{}.DiffFlamegraph(variant, verifier, d.String())
+		title := fmt.Sprintf("%s: %s vs %s (%s)", variant, verifier, results.BaselineVerifier, d)
+		if err := write(dir, rel, func(w io.Writer) error {
+			return flame.RenderDiffSVG(w, basis, stacks, flame.Options{Title: title, Direction: d})
+		}); err != nil {
+			return nil, err
+		}
+		if d == flame.Grown {
+			out.Grown = rel
+		} else {
+			out.Shrunk = rel
+		}
+	}
+	return out, nil
+}
+
+func write(dir, rel string, fn func(io.Writer) error) error {
+	return outfile.Write(filepath.Join(dir, filepath.FromSlash(rel)), fn)
+}

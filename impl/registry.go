@@ -49,6 +49,14 @@ var registry = []Spec{
 		Summary: "read lock, generation; stat once per TTL"},
 	{Name: "ttl-ctime", New: newTTLCtime, Bound: ttlCtimeBound, Cached: true, Family: FamilyOurs,
 		Summary: "as ttl, plus ctime/inode and an HMAC of the secret"},
+	{Name: "snapshot", New: newSnapshot, Bound: snapshotBound, Cached: true, Family: FamilyOurs,
+		Summary: "atomic snapshot load, generation and tick compare (ttl-ctime checks, no locks)"},
+	{Name: "notify", New: newNotify, Bound: notifyBound, Cached: true, Family: FamilyOurs,
+		Summary: "as snapshot; inotify events trigger the check, TTL stat as safety net"},
+	{Name: "fresh", New: newFresh, Bound: freshBound, Cached: true, Family: FamilyOurs,
+		Summary: "as notify, keyed digests, negative cache, single-flight slow path"},
+	{Name: "k8s", New: newK8s, Bound: k8sBound, Cached: true, Family: FamilyPeer,
+		Summary: "Kubernetes' cached token authenticator around uncached (success TTL)"},
 }
 
 // BaselineVerifier is the verifier every cached one is compared against.

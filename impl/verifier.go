@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"sync/atomic"
 	"time"
 )
@@ -69,16 +71,22 @@ type Stats struct {
 	Resets   uint64 `json:"resets"`   // cache cleared (generation or metadata change)
 	Stat     uint64 `json:"stats"`    // stat(2) calls on the shadow file
 	Rejected uint64 `json:"rejected"` // verifications that failed
+	// Negative counts rejections answered by a negative cache (no hash);
+	// they are included in Rejected.
+	Negative uint64 `json:"negative"`
+	// Shared counts slow paths that waited for another request's identical
+	// hash (single flight) instead of computing their own; not in Slow.
+	Shared uint64 `json:"shared"`
 }
 
 // Sub returns s - o, for counters over a window.
 func (s Stats) Sub(o Stats) Stats {
-	return Stats{s.Fast - o.Fast, s.Slow - o.Slow, s.Fallback - o.Fallback, s.Resets - o.Resets, s.Stat - o.Stat, s.Rejected - o.Rejected}
+	return Stats{s.Fast - o.Fast, s.Slow - o.Slow, s.Fallback - o.Fallback, s.Resets - o.Resets, s.Stat - o.Stat, s.Rejected - o.Rejected, s.Negative - o.Negative, s.Shared - o.Shared}
 }
 
 // Add returns s + o.
 func (s Stats) Add(o Stats) Stats {
-	return Stats{s.Fast + o.Fast, s.Slow + o.Slow, s.Fallback + o.Fallback, s.Resets + o.Resets, s.Stat + o.Stat, s.Rejected + o.Rejected}
+	return Stats{s.Fast + o.Fast, s.Slow + o.Slow, s.Fallback + o.Fallback, s.Resets + o.Resets, s.Stat + o.Stat, s.Rejected + o.Rejected, s.Negative + o.Negative, s.Shared + o.Shared}
 }
 
 // counters is embedded by verifiers. Each field sits on its own cache line
@@ -90,6 +98,8 @@ type counters struct {
 	resets   paddedCounter
 	stat     paddedCounter
 	rejected paddedCounter
+	negative paddedCounter
+	shared   paddedCounter
 }
 
 type paddedCounter struct {
@@ -98,7 +108,7 @@ type paddedCounter struct {
 }
 
 func (c *counters) snapshot() Stats {
-	return Stats{c.fast.Load(), c.slow.Load(), c.fallback.Load(), c.resets.Load(), c.stat.Load(), c.rejected.Load()}
+	return Stats{c.fast.Load(), c.slow.Load(), c.fallback.Load(), c.resets.Load(), c.stat.Load(), c.rejected.Load(), c.negative.Load(), c.shared.Load()}
 }
 
 // Bound is a verifier's declared staleness: how long after a change an old
@@ -136,7 +146,42 @@ type Config struct {
 	// TTL for the ttl verifier's metadata window; 0 means DefaultTTL.
 	TTL time.Duration
 	// Clock returns the current time; nil means time.Now. Tests inject it.
+	// Verifiers whose hit path must not read a clock (snapshot, notify,
+	// fresh) arm a real timer for the TTL and, only when Clock is set, also
+	// compare its time on every request.
 	Clock func() time.Time
+	// NegativeTTL is how long a negative cache remembers a failed
+	// (id, secret digest) pair; 0 means DefaultNegativeTTL.
+	NegativeTTL time.Duration
+	// NegativeSize bounds the negative cache's entries; 0 means
+	// DefaultNegativeSize.
+	NegativeSize int
+	// SuccessTTL and FailureTTL configure the k8s peer's token cache; 0
+	// means kube-apiserver's defaults (K8sDefaultSuccessTTL,
+	// K8sDefaultFailureTTL: failures are not cached).
+	SuccessTTL, FailureTTL time.Duration
+	// Logger receives one line whenever a verifier degrades (a watch that
+	// cannot be set up or was lost, a shadow that is no regular file);
+	// nil discards.
+	Logger *slog.Logger
+}
+
+// logger is the configured logger or one that discards.
+func (c Config) logger() *slog.Logger {
+	if c.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return c.Logger
+}
+
+// Close releases what v holds beyond memory (the notify and fresh
+// verifiers' inotify watch). Callers that build verifiers must call it when
+// done; it is a no-op for verifiers without resources.
+func Close(v Verifier) error {
+	if c, ok := v.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
 }
 
 // DefaultTTL is PBS's TOKEN_SECRET_CACHE_TTL_SECS.

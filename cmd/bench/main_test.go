@@ -173,6 +173,20 @@ func TestBadInputExitCodes(t *testing.T) {
 	}
 }
 
+// TestTokenUnknownSubcommandCreatesNothing: a typo must not leave a
+// generation file (or a shadow) behind.
+func TestTokenUnknownSubcommandCreatesNothing(t *testing.T) {
+	dir := t.TempDir()
+	shadow := filepath.Join(dir, "token.shadow")
+	code, _, errs := bench(t, "", "token", "frob", "--shadow", shadow)
+	if code != 2 || !strings.Contains(errs, "unknown token subcommand") {
+		t.Errorf("exit %d, stderr %q", code, errs)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("unknown subcommand created %v", ents)
+	}
+}
+
 func writeTokens(t *testing.T, dir string) string {
 	p := filepath.Join(dir, "tokens")
 	os.WriteFile(p, []byte("a@pbs!t:00000000-0000-4000-8000-000000000000\n"), 0o600)

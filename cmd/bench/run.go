@@ -15,8 +15,11 @@ import (
 	"time"
 
 	"github.com/authbench/authbench/impl"
+	"github.com/authbench/authbench/internal/outfile"
+	"github.com/authbench/authbench/internal/profiles"
 	"github.com/authbench/authbench/internal/report"
 	"github.com/authbench/authbench/internal/results"
+	"github.com/authbench/authbench/internal/runner"
 	"github.com/authbench/authbench/scenarios"
 )
 
@@ -32,7 +35,7 @@ func runRun(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 	verifiers := fs.String("verifiers", "", "comma-separated verifiers to run (default: each scenario's list)")
 	auditSecrets := fs.String("audit-secrets", "", "append every secret the run creates to this file (mode 0600), for leak audits")
 	flameDir := fs.String("flamegraphs", "flamegraphs", "also copy the run's flame graphs to DIR/<run-id>/ (empty: don't)")
-	liveTokens := fs.Int("live-tokens", scenarios.DefaultLiveTokens, "tokens with real secrets that take the load; the rest of a larger set are filler")
+	liveTokens := fs.Int("live-tokens", runner.DefaultLiveTokens, "tokens with real secrets that take the load; the rest of a larger set are filler")
 	if err := fs.Parse(args); err != nil {
 		return exitCode(2, err)
 	}
@@ -73,7 +76,7 @@ func runRun(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 	if err := checkWritable(dir); err != nil {
 		return err
 	}
-	opts := scenarios.RunOptions{OutDir: dir, Quick: *quick, ShardIndex: si, ShardCount: sn, LiveTokens: *liveTokens}
+	opts := runner.Options{OutDir: dir, Quick: *quick, ShardIndex: si, ShardCount: sn, LiveTokens: *liveTokens}
 	if *auditSecrets != "" {
 		af, err := os.OpenFile(*auditSecrets, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 		if err != nil {
@@ -92,9 +95,17 @@ func runRun(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 		}
 	}
 	start := time.Now()
-	res, runErr := scenarios.Run(ctx, scs, opts)
+	// Measurement, then profile post-processing, then the report: each
+	// stage reads what the previous one saved.
+	res, runErr := runner.Run(ctx, scs, opts)
 	if res == nil {
 		return runErr
+	}
+	if err := profiles.Process(dir, res); err != nil {
+		res.Notes = append(res.Notes, "profile post-processing failed: "+err.Error())
+		if runErr == nil {
+			runErr = err
+		}
 	}
 	res.RunID = id
 	res.Env = collectEnv()
@@ -111,7 +122,7 @@ func runRun(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 		return err
 	}
 	if *flameDir != "" {
-		if err := copyTree(filepath.Join(dir, "flamegraphs"), filepath.Join(*flameDir, id)); err != nil {
+		if err := copyTree(filepath.Join(dir, results.DirFlamegraphs), filepath.Join(*flameDir, id)); err != nil {
 			return fmt.Errorf("copy flame graphs: %w", err)
 		}
 	}
@@ -135,7 +146,7 @@ func writeOutputs(dir string, res *results.File) error {
 	if err := results.Write(dir, res); err != nil {
 		return err
 	}
-	if err := writeFileWith(filepath.Join(dir, "bench.txt"), func(w io.Writer) error { return results.WriteBenchFormat(w, res) }); err != nil {
+	if err := outfile.Write(filepath.Join(dir, "bench.txt"), func(w io.Writer) error { return results.WriteBenchFormat(w, res) }); err != nil {
 		return err
 	}
 	if err := report.Write(dir, res, report.Options{TargetScenarios: targetScenarios(res)}); err != nil {
@@ -144,13 +155,14 @@ func writeOutputs(dir string, res *results.File) error {
 	return nil
 }
 
-// targetScenarios are where the issue's speed targets apply: the steady
+// targetScenarios are where the speed targets apply: the scenarios whose
+// file sets `target: true` (recorded on each run), e.g. the steady
 // valid-only load, not floods of wrong secrets that are never cached.
 func targetScenarios(res *results.File) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, r := range res.Runs {
-		if strings.HasPrefix(r.Scenario, "steady") && !seen[r.Scenario] {
+		if r.Target && !seen[r.Scenario] {
 			seen[r.Scenario] = true
 			out = append(out, r.Scenario)
 		}
@@ -220,16 +232,4 @@ func checkWritable(dir string) error {
 	}
 	f.Close()
 	return os.Remove(f.Name())
-}
-
-func writeFileWith(path string, write func(io.Writer) error) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := write(f); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return f.Close()
 }

@@ -2,18 +2,15 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 
 	"github.com/authbench/authbench/impl"
 	"github.com/authbench/authbench/impl/cryptpw"
 	"github.com/authbench/authbench/internal/node"
-	"github.com/authbench/authbench/scenarios"
 )
 
 func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
@@ -48,7 +45,9 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		return err
 	}
 	if *ready {
-		json.NewEncoder(stdout).Encode(scenarios.ServeReady{URL: n.URL(), Admin: n.AdminURL(), PID: os.Getpid()})
+		if err := node.WriteReady(stdout, n); err != nil {
+			return fmt.Errorf("ready line: %w", err)
+		}
 	} else {
 		fmt.Fprintf(stdout, "serving %s (verifier %s); no-auth control at %s/noauth/api2/json/version\n", n.URL(), *verifier, n.URL())
 		if a := n.AdminURL(); a != "" {

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/authbench/authbench/impl"
@@ -32,6 +33,11 @@ func runToken(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	if *shadow == "" {
 		return exitCode(2, errors.New("--shadow is required"))
+	}
+	// Validate the subcommand before OpenStore, which creates the
+	// generation file next to the shadow.
+	if !slices.Contains([]string{"add", "rotate", "delete", "list", "gen", "verify"}, sub) {
+		return exitCode(2, fmt.Errorf("unknown token subcommand %q", sub))
 	}
 	sch, err := cryptpw.ParseScheme(*scheme)
 	if err != nil {

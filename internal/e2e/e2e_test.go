@@ -21,12 +21,36 @@ import (
 	"time"
 
 	"github.com/authbench/authbench/impl"
+	"github.com/authbench/authbench/internal/profiles"
 	"github.com/authbench/authbench/internal/report"
 	"github.com/authbench/authbench/internal/results"
+	"github.com/authbench/authbench/internal/runner"
 	"github.com/authbench/authbench/scenarios"
 )
 
 const scenarioFile = "testdata/hygiene.yaml"
+
+// runStages is what `bench run` does in process: measure, post-process the
+// profiles, write results.json and the report.
+func runStages(t *testing.T, ctx context.Context, out string, scs []*scenarios.Scenario, opts runner.Options) *results.File {
+	t.Helper()
+	opts.OutDir = out
+	res, err := runner.Run(ctx, scs, opts)
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if err := profiles.Process(out, res); err != nil {
+		t.Fatalf("profiles: %v", err)
+	}
+	res.RunID = "e2e"
+	if err := results.Write(out, res); err != nil {
+		t.Fatal(err)
+	}
+	if err := report.Write(out, res, report.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
 
 // needle is one searchable form of a secret.
 type needle struct {
@@ -215,23 +239,13 @@ func TestNoSecretsInOutputsInProcess(t *testing.T) {
 	out := t.TempDir()
 	var mu sync.Mutex
 	var secrets []string
-	opts := scenarios.RunOptions{
-		OutDir: out, Quick: true, BenchBinary: "",
+	opts := runner.Options{
+		Quick: true, BenchBinary: "",
 		OnSecret: func(s string) { mu.Lock(); secrets = append(secrets, s); mu.Unlock() },
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	res, err := scenarios.Run(ctx, loadScenario(t), opts)
-	if err != nil {
-		t.Fatalf("run: %v", err)
-	}
-	res.RunID = "e2e-hygiene"
-	if err := results.Write(out, res); err != nil {
-		t.Fatal(err)
-	}
-	if err := report.Write(out, res, report.Options{}); err != nil {
-		t.Fatal(err)
-	}
+	runStages(t, ctx, out, loadScenario(t), opts)
 	mu.Lock()
 	defer mu.Unlock()
 	// Six generated tokens plus the secrets the events create.
@@ -258,28 +272,37 @@ func goTool(t *testing.T) string {
 
 // TestNoSecretsInOutputsBenchBinary builds the bench binary and runs the
 // scenario through `bench run` with each server as a child `bench serve`
-// process, then scans the output tree for every secret the run appended
-// to its --audit-secrets file.
+// process, then scans every file the run wrote, wherever it landed (the
+// report directory, the --flamegraphs copy, anything relative to its
+// working directory), for every secret it appended to its --audit-secrets
+// file. The binary and the audit file live outside the scanned tree.
 func TestNoSecretsInOutputsBenchBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the bench binary and runs a child-process suite (~15 s); skipped in -short")
 	}
-	tmp := t.TempDir()
+	tmp := t.TempDir()  // binary and audit file: not scanned
+	work := t.TempDir() // the run's cwd and every output: scanned whole
+	scenario, err := filepath.Abs(scenarioFile)
+	if err != nil {
+		t.Fatal(err)
+	}
 	bin := filepath.Join(tmp, "bench")
 	build := exec.Command(goTool(t), "build", "-o", bin, "github.com/authbench/authbench/cmd/bench")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build bench: %v\n%s", err, out)
 	}
 	audit := filepath.Join(tmp, "secrets.txt") // outside the scanned tree
-	outRoot := filepath.Join(tmp, "reports")
+	outRoot := filepath.Join(work, "reports")
+	flames := filepath.Join(work, "flame-copy")
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "run", "--quick", "--progress=false", "--id", "e2e",
-		"--audit-secrets", audit, "--out", outRoot, scenarioFile)
+		"--audit-secrets", audit, "--out", outRoot, "--flamegraphs", flames, scenario)
+	cmd.Dir = work
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	cmd.Stdout = io.Discard
-	err := cmd.Run()
+	err = cmd.Run()
 	var ee *exec.ExitError
 	switch {
 	case err == nil:
@@ -311,10 +334,69 @@ func TestNoSecretsInOutputsBenchBinary(t *testing.T) {
 	if len(secrets) < 6 {
 		t.Fatalf("only %d secrets in the audit file", len(secrets))
 	}
-	leaks, scanned := scanTree(t, outRoot, secrets)
+	leaks, scanned := scanTree(t, work, secrets)
 	requireCoverage(t, scanned, true)
+	copied := false
+	for _, p := range scanned {
+		if strings.HasPrefix(filepath.ToSlash(p), "flame-copy/e2e/") && strings.HasSuffix(p, ".svg") {
+			copied = true
+		}
+	}
+	if !copied {
+		t.Errorf("the --flamegraphs copy is missing from the scan: %v", scanned)
+	}
 	reportLeaks(t, leaks, len(secrets), len(scanned))
 	if strings.Contains(stderr.String(), secrets[0]) {
 		t.Error("bench run printed a secret on stderr")
+	}
+}
+
+// TestDiffFlamegraphsOfMatrixVariants: a matrix variant's name holds '/'
+// and '=' ("diffs/tokens=100"); the diff flame graphs the profile stage
+// records in results.json must exist under exactly those paths (they were
+// once written under a slug and linked under the raw name).
+func TestDiffFlamegraphsOfMatrixVariants(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs real load")
+	}
+	sc, err := scenarios.Parse("diffs.yaml", []byte(`# Question: are diff graphs of matrix variants where results.json says?
+hash: {cost: 1000}
+load: {rate: 40, duration: 400ms, warmup: 100ms, rounds: 1}
+verifiers: [uncached, ttl]
+matrix:
+  tokens: [1, 100]
+`), impl.Names())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	res := runStages(t, ctx, out, []*scenarios.Scenario{sc}, runner.Options{})
+	reread, err := results.Read(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := map[string]bool{}
+	for _, r := range reread.Runs {
+		if r.DiffFlamegraphs == nil {
+			continue
+		}
+		if r.Verifier != "ttl" {
+			t.Errorf("%s/%s carries diff graphs", r.Scenario, r.Verifier)
+		}
+		found[r.Scenario] = true
+		// A cached verifier's few samples may fold to nothing; the file
+		// must still be where results.json says.
+		for _, p := range []string{r.DiffFlamegraphs.Grown, r.DiffFlamegraphs.Shrunk, r.Flamegraph, r.Folded} {
+			if _, err := os.Stat(filepath.Join(out, filepath.FromSlash(p))); err != nil || p == "" {
+				t.Errorf("%s: recorded %q: %v", r.Scenario, p, err)
+			}
+		}
+	}
+	for _, v := range []string{"diffs/tokens=1", "diffs/tokens=100"} {
+		if !found[v] {
+			t.Errorf("%s: no diff flame graphs recorded (runs: %d)", v, len(res.Runs))
+		}
 	}
 }

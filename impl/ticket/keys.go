@@ -130,7 +130,7 @@ func readOpen(path string, statAfterRead bool) (data []byte, mtime int64, err er
 	}
 	data, err = io.ReadAll(io.LimitReader(f, MaxKeyFile+1))
 	if err != nil {
-		return nil, 0, fmt.Errorf("read %s: %w", path, err)
+		return nil, 0, err // a *PathError, names the file
 	}
 	if len(data) > MaxKeyFile {
 		return nil, 0, fmt.Errorf("%s: larger than %d bytes", path, MaxKeyFile)

@@ -1,0 +1,604 @@
+package cluster
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/authbench/authbench/impl/ticket"
+	"github.com/authbench/authbench/internal/fusemount"
+)
+
+// SchemaVersion of Result; fields are only ever added.
+const SchemaVersion = 1
+
+// Config is one experiment: every strategy × attr_timeout × trial.
+// Durations are milliseconds in JSON, like results.json.
+type Config struct {
+	Nodes          int      `json:"nodes"`
+	Strategies     []string `json:"strategies"`
+	AttrTimeoutsMs []int64  `json:"attr_timeouts_ms"`
+	Trials         int      `json:"trials"`
+	KeyBits        int      `json:"key_bits"`
+	// Rate is ticket verifications per second, spread over the nodes.
+	Rate float64 `json:"rate"`
+	// LeadMs of load before the key is aged, ObserveMs after it.
+	LeadMs    int64 `json:"lead_ms"`
+	ObserveMs int64 `json:"observe_ms"`
+	BucketMs  int64 `json:"bucket_ms"`
+	// TTLMs is content-ttl's TTL.
+	TTLMs int64 `json:"ttl_ms"`
+	// Binary is the bench executable for the node children.
+	Binary string `json:"-"`
+	// WorkDir holds trial directories and logs (kept for inspection).
+	WorkDir string `json:"-"`
+	// Log receives progress and the children's logs; nil discards.
+	Log io.Writer `json:"-"`
+}
+
+// DefaultConfig is the matrix of issue 12: attr_timeout 0, 1 s, 5 s.
+func DefaultConfig() Config {
+	names := []string{}
+	for _, s := range ticket.Strategies() {
+		names = append(names, s.Name)
+	}
+	return Config{Nodes: 3, Strategies: names, AttrTimeoutsMs: []int64{0, 1000, 5000}, Trials: 5,
+		KeyBits: ticket.DefaultKeyBits, Rate: 150, LeadMs: 500, ObserveMs: 6000, BucketMs: 250, TTLMs: 1000}
+}
+
+// Validate rejects configurations that cannot run.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Nodes < 2 {
+		errs = append(errs, fmt.Errorf("nodes %d: need at least 2", c.Nodes))
+	}
+	if c.Trials < 1 {
+		errs = append(errs, fmt.Errorf("trials %d: need at least 1", c.Trials))
+	}
+	for _, s := range c.Strategies {
+		if _, err := ticket.LookupStrategy(s); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(c.Strategies) == 0 || len(c.AttrTimeoutsMs) == 0 {
+		errs = append(errs, errors.New("need at least one strategy and one attr_timeout"))
+	}
+	for _, a := range c.AttrTimeoutsMs {
+		if a < 0 {
+			errs = append(errs, fmt.Errorf("attr_timeout %d ms < 0", a))
+		}
+	}
+	if c.Rate <= 0 || c.ObserveMs <= 0 || c.BucketMs <= 0 || c.LeadMs < 0 {
+		errs = append(errs, errors.New("rate, observe_ms and bucket_ms must be > 0, lead_ms >= 0"))
+	}
+	if c.WorkDir == "" {
+		errs = append(errs, errors.New("no work directory"))
+	}
+	return errors.Join(errs...)
+}
+
+// Point is one timeline bucket: valid tickets rejected and requests sent
+// in [t_ms, t_ms+bucket) relative to the moment the key was aged.
+type Point struct {
+	TMs           int64 `json:"t_ms"`
+	RejectedValid int   `json:"rejected_valid"`
+	Total         int   `json:"total"`
+}
+
+// Trial is one run of one cell.
+type Trial struct {
+	Strategy      string `json:"strategy"`
+	AttrTimeoutMs int64  `json:"attr_timeout_ms"`
+	Trial         int    `json:"trial"`
+	// Rotations performed by all nodes together (1 is correct).
+	Rotations int `json:"rotations"`
+	// Disagree: after settling, nodes differ about the current or old key,
+	// or a node signs with a key no node treats as current.
+	Disagree      bool           `json:"nodes_disagree"`
+	States        []NodeState    `json:"states"`
+	RejectedValid int            `json:"rejected_valid"`
+	Total         int            `json:"total"`
+	StatusCodes   map[string]int `json:"status_codes"`
+	Timeline      []Point        `json:"timeline"`
+	Skipped       string         `json:"skipped,omitempty"`
+	Error         string         `json:"error,omitempty"`
+}
+
+// Summary aggregates the trials of one (strategy, attr_timeout) cell.
+type Summary struct {
+	Strategy        string  `json:"strategy"`
+	AttrTimeoutMs   int64   `json:"attr_timeout_ms"`
+	Trials          int     `json:"trials"`
+	DoubleRotations int     `json:"double_rotation_trials"`
+	MaxRotations    int     `json:"max_rotations"`
+	DisagreeTrials  int     `json:"disagree_trials"`
+	RejectedValid   int     `json:"rejected_valid"`
+	Total           int     `json:"total"`
+	RejectedRatio   float64 `json:"rejected_valid_ratio"`
+	Skipped         int     `json:"skipped_trials"`
+	Failed          int     `json:"failed_trials"`
+}
+
+// Result is the experiment's JSON output.
+type Result struct {
+	SchemaVersion int       `json:"schema_version"`
+	Config        Config    `json:"config"`
+	Started       time.Time `json:"started"`
+	Interrupted   bool      `json:"interrupted"`
+	Trials        []Trial   `json:"trials"`
+	Summary       []Summary `json:"summary"`
+	// Skipped is set when FUSE is unavailable: no trial ran.
+	Skipped string `json:"skipped,omitempty"`
+}
+
+func (c Config) logf(format string, args ...any) {
+	if c.Log != nil {
+		fmt.Fprintf(c.Log, format+"\n", args...)
+	}
+}
+
+// Run runs every cell. Ctrl-C (ctx) stops after the current trial and
+// returns what finished, with Interrupted set. A trial that fails is kept
+// with its error; the others still run.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("cluster config: %w", err)
+	}
+	res := &Result{SchemaVersion: SchemaVersion, Config: cfg, Started: time.Now().UTC()}
+	if err := fusemount.Available(); err != nil {
+		res.Skipped = err.Error()
+		return res, nil
+	}
+	if cleaned, err := fusemount.CleanStale(cfg.WorkDir); err != nil {
+		return nil, err
+	} else if len(cleaned) > 0 {
+		cfg.logf("detached %d stale mounts of an earlier run", len(cleaned))
+	}
+	for _, strategy := range cfg.Strategies {
+		for _, attr := range cfg.AttrTimeoutsMs {
+			for i := range cfg.Trials {
+				if ctx.Err() != nil {
+					res.Interrupted = true
+					res.Summary = Summarize(res.Trials)
+					return res, nil
+				}
+				tr := runTrial(ctx, cfg, strategy, attr, i)
+				cfg.logf("%s attr=%dms trial %d: rotations=%d disagree=%v rejected_valid=%d/%d %s%s",
+					strategy, attr, i, tr.Rotations, tr.Disagree, tr.RejectedValid, tr.Total, tr.Skipped, tr.Error)
+				res.Trials = append(res.Trials, tr)
+				if tr.Skipped != "" && i == 0 && attr == cfg.AttrTimeoutsMs[0] && strategy == cfg.Strategies[0] {
+					res.Skipped = tr.Skipped // FUSE does not mount here at all
+					res.Summary = Summarize(res.Trials)
+					return res, nil
+				}
+			}
+		}
+	}
+	res.Interrupted = ctx.Err() != nil
+	res.Summary = Summarize(res.Trials)
+	return res, nil
+}
+
+// Summarize aggregates trials per cell in first-seen order.
+func Summarize(trials []Trial) []Summary {
+	var out []Summary
+	idx := map[string]int{}
+	for _, t := range trials {
+		key := t.Strategy + "\x00" + strconv.FormatInt(t.AttrTimeoutMs, 10)
+		i, ok := idx[key]
+		if !ok {
+			i = len(out)
+			idx[key] = i
+			out = append(out, Summary{Strategy: t.Strategy, AttrTimeoutMs: t.AttrTimeoutMs})
+		}
+		s := &out[i]
+		switch {
+		case t.Skipped != "":
+			s.Skipped++
+			continue
+		case t.Error != "":
+			s.Failed++
+			continue
+		}
+		s.Trials++
+		if t.Rotations > 1 {
+			s.DoubleRotations++
+		}
+		s.MaxRotations = max(s.MaxRotations, t.Rotations)
+		if t.Disagree {
+			s.DisagreeTrials++
+		}
+		s.RejectedValid += t.RejectedValid
+		s.Total += t.Total
+	}
+	for i := range out {
+		if out[i].Total > 0 {
+			out[i].RejectedRatio = float64(out[i].RejectedValid) / float64(out[i].Total)
+		}
+	}
+	return out
+}
+
+// child is one running node process.
+type child struct {
+	cmd   *exec.Cmd
+	ready NodeReady
+	done  chan struct{}
+}
+
+func (c *child) stop() {
+	c.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-c.done:
+	case <-time.After(8 * time.Second):
+		c.cmd.Process.Kill()
+		<-c.done
+	}
+}
+
+func startNode(ctx context.Context, cfg Config, nc NodeConfig, logw io.Writer) (*child, error) {
+	args := []string{"ticket", "node", "--index", strconv.Itoa(nc.Index), "--backing", nc.Backing,
+		"--mount", nc.Mount, "--lock", nc.Lock, "--strategy", nc.Strategy,
+		"--attr-timeout", nc.AttrTimeout.String(), "--ttl", nc.TTL.String(), "--key-bits", strconv.Itoa(nc.KeyBits)}
+	cmd := exec.Command(cfg.Binary, args...)
+	cmd.Stderr = logw
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start node %d: %w", nc.Index, err)
+	}
+	c := &child{cmd: cmd, done: make(chan struct{})}
+	lines := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(out).ReadString('\n')
+		lines <- line
+		io.Copy(io.Discard, out)
+	}()
+	go func() { cmd.Wait(); close(c.done) }()
+	select {
+	case line := <-lines:
+		if err := json.Unmarshal([]byte(line), &c.ready); err == nil && c.ready.URL != "" {
+			return c, nil
+		}
+	case <-time.After(20 * time.Second):
+	case <-ctx.Done():
+	}
+	c.stop()
+	<-c.done
+	if cmd.ProcessState != nil && cmd.ProcessState.ExitCode() == ExitSkip {
+		return nil, &fusemount.SkipError{Reason: fmt.Sprintf("node %d could not mount FUSE (see log)", nc.Index)}
+	}
+	return nil, fmt.Errorf("node %d did not become ready (see log)", nc.Index)
+}
+
+// ExitSkip is the exit code `bench ticket node` uses when FUSE is
+// unavailable, so the driver reports a skip rather than a failure.
+const ExitSkip = 3
+
+// pool holds the newest ticket issued by each node.
+type pool struct {
+	mu      sync.Mutex
+	tickets []string
+	seq     []int
+}
+
+func (p *pool) set(i int, t string) {
+	p.mu.Lock()
+	p.tickets[i] = t
+	p.seq[i]++
+	p.mu.Unlock()
+}
+
+func (p *pool) get(i int) (string, int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.tickets[i], p.seq[i]
+}
+
+func runTrial(ctx context.Context, cfg Config, strategy string, attrMs int64, n int) (tr Trial) {
+	tr = Trial{Strategy: strategy, AttrTimeoutMs: attrMs, Trial: n, StatusCodes: map[string]int{}}
+	dir := filepath.Join(cfg.WorkDir, fmt.Sprintf("%s-attr%d-t%d", strategy, attrMs, n))
+	backing := filepath.Join(dir, "backing")
+	if err := os.MkdirAll(backing, 0o755); err != nil {
+		tr.Error = err.Error()
+		return tr
+	}
+	logf, err := os.Create(filepath.Join(dir, "nodes.log"))
+	if err != nil {
+		tr.Error = err.Error()
+		return tr
+	}
+	defer logf.Close()
+	logw := io.Writer(&syncWriter{w: logf})
+
+	lock := filepath.Join(backing, "authkey.lock")
+	files := ticket.Files{Dir: backing}
+	gen, err := ticket.NewAuthority(files, lock, "uncached", ticket.Options{})
+	if err != nil {
+		tr.Error = err.Error()
+		return tr
+	}
+	gen.KeyBits = cfg.KeyBits
+	if _, err := gen.MaybeRotate(); err != nil {
+		tr.Error = fmt.Sprintf("initial key: %v", err)
+		return tr
+	}
+
+	attr := time.Duration(attrMs) * time.Millisecond
+	var nodes []*child
+	defer func() {
+		var wg sync.WaitGroup
+		for _, c := range nodes {
+			wg.Add(1)
+			go func() { defer wg.Done(); c.stop() }()
+		}
+		wg.Wait()
+		if cleaned, err := fusemount.CleanStale(dir); err != nil || len(cleaned) > 0 {
+			fmt.Fprintf(logw, "driver: detached leftover mounts %v %v\n", cleaned, err)
+		}
+	}()
+	for i := range cfg.Nodes {
+		c, err := startNode(ctx, cfg, NodeConfig{Index: i, Backing: backing, Mount: mountDir(dir, i), Lock: lock,
+			Strategy: strategy, AttrTimeout: attr, TTL: time.Duration(cfg.TTLMs) * time.Millisecond, KeyBits: cfg.KeyBits}, logw)
+		if err != nil {
+			if fusemount.IsSkip(err) {
+				tr.Skipped = err.Error()
+			} else {
+				tr.Error = err.Error()
+			}
+			return tr
+		}
+		nodes = append(nodes, c)
+	}
+	hc := &http.Client{Timeout: 30 * time.Second}
+
+	p := &pool{tickets: make([]string, len(nodes)), seq: make([]int, len(nodes))}
+	for i, c := range nodes {
+		t, err := issue(ctx, hc, c.ready.URL)
+		if err != nil {
+			tr.Error = fmt.Sprintf("node %d: first ticket: %v", i, err)
+			return tr
+		}
+		p.set(i, t)
+	}
+
+	// Issuers: every node logs a user in every 100 ms, as logins keep
+	// coming on a real cluster. Failed issues keep the previous ticket.
+	lctx, stopLoad := context.WithCancel(ctx)
+	defer stopLoad()
+	var wg sync.WaitGroup
+	for i, c := range nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tick := time.NewTicker(100 * time.Millisecond)
+			defer tick.Stop()
+			for {
+				select {
+				case <-lctx.Done():
+					return
+				case <-tick.C:
+					if t, err := issue(lctx, hc, c.ready.URL); err == nil {
+						p.set(i, t)
+					}
+				}
+			}
+		}()
+	}
+
+	// Load: round-robin over verifying nodes and issuing nodes, so every
+	// node checks every node's tickets. The URL's query names the ticket
+	// (issuer, sequence); the node ignores it.
+	var rr struct {
+		sync.Mutex
+		n int
+	}
+	targeter := func(t *vegeta.Target) error {
+		rr.Lock()
+		k := rr.n
+		rr.n++
+		rr.Unlock()
+		verifier, issuer := k%len(nodes), (k/len(nodes))%len(nodes)
+		tk, seq := p.get(issuer)
+		t.Method = http.MethodGet
+		t.URL = fmt.Sprintf("%s%s?issuer=%d&seq=%d", nodes[verifier].ready.URL, PathVerify, issuer, seq)
+		t.Header = http.Header{"Cookie": {CookieName + "=" + url.QueryEscape(tk)}}
+		return nil
+	}
+	dur := time.Duration(cfg.LeadMs+cfg.ObserveMs) * time.Millisecond
+	atk := vegeta.NewAttacker(vegeta.Timeout(10*time.Second), vegeta.KeepAlive(true))
+	start := time.Now()
+	results := atk.Attack(targeter, vegeta.Rate{Freq: int(cfg.Rate), Per: time.Second}, dur, "ticket")
+
+	touchedCh := make(chan time.Time, 1)
+	var checks sync.WaitGroup
+	checks.Add(1)
+	go func() {
+		defer checks.Done()
+		select {
+		case <-lctx.Done():
+			return
+		case <-time.After(time.Duration(cfg.LeadMs) * time.Millisecond):
+		}
+		// The seed's `touch --date yesterday` on the shared key, then every
+		// node's rotation attempt at once (tmux synchronized panes).
+		y := time.Now().Add(-24 * time.Hour)
+		if err := os.Chtimes(files.Path(ticket.Current), y, y); err != nil {
+			fmt.Fprintf(logw, "driver: touch: %v\n", err)
+		}
+		touchedCh <- time.Now()
+		for _, c := range nodes {
+			checks.Add(1)
+			go func() {
+				defer checks.Done()
+				post(lctx, hc, c.ready.URL+PathCheck)
+			}()
+		}
+	}()
+	var rs []*vegeta.Result
+	for r := range results {
+		rs = append(rs, r)
+	}
+	stopLoad()
+	wg.Wait()
+	checks.Wait()
+	touched := start.Add(time.Duration(cfg.LeadMs) * time.Millisecond)
+	select {
+	case touched = <-touchedCh:
+	default:
+	}
+	tr.Timeline, tr.RejectedValid, tr.Total = timeline(rs, touched, cfg.BucketMs, tr.StatusCodes)
+
+	// Settle: every cache has had its attr_timeout and TTL to catch up, so
+	// what remains is lasting disagreement.
+	settle := max(attr, time.Duration(cfg.TTLMs)*time.Millisecond) + 1100*time.Millisecond
+	select {
+	case <-ctx.Done():
+	case <-time.After(settle):
+	}
+	for _, c := range nodes {
+		st, err := state(ctx, hc, c.ready.URL)
+		if err != nil {
+			st.Error = err.Error()
+		}
+		tr.States = append(tr.States, st)
+		tr.Rotations += int(st.Rotations)
+	}
+	tr.Disagree = disagree(tr.States)
+	return tr
+}
+
+func issue(ctx context.Context, hc *http.Client, base string) (string, error) {
+	body, err := post(ctx, hc, base+PathIssue)
+	if err != nil {
+		return "", err
+	}
+	return string(body), nil
+}
+
+func post(ctx context.Context, hc *http.Client, u string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	return do(hc, req)
+}
+
+func do(hc *http.Client, req *http.Request) ([]byte, error) {
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s %s: %s", req.Method, req.URL.Path, resp.Status)
+	}
+	return body, nil
+}
+
+func state(ctx context.Context, hc *http.Client, base string) (NodeState, error) {
+	var st NodeState
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+PathState, nil)
+	if err != nil {
+		return st, err
+	}
+	body, err := do(hc, req)
+	if err != nil {
+		return st, err
+	}
+	if err := json.Unmarshal(body, &st); err != nil {
+		return st, fmt.Errorf("node state: %w", err)
+	}
+	return st, nil
+}
+
+// timeline buckets results by send time relative to touched. Every ticket
+// the load sends was issued by a node with the key it holds as current,
+// so any answer but 200 is a valid ticket rejected.
+func timeline(rs []*vegeta.Result, touched time.Time, bucketMs int64, codes map[string]int) ([]Point, int, int) {
+	buckets := map[int64]*Point{}
+	rejected := 0
+	for _, r := range rs {
+		codes[strconv.Itoa(int(r.Code))]++
+		off := r.Timestamp.Sub(touched).Milliseconds()
+		b := off / bucketMs
+		if off < 0 && off%bucketMs != 0 {
+			b-- // floor, so bucket -1 is [-bucket, 0)
+		}
+		pt := buckets[b]
+		if pt == nil {
+			pt = &Point{TMs: b * bucketMs}
+			buckets[b] = pt
+		}
+		pt.Total++
+		if r.Code != http.StatusOK {
+			pt.RejectedValid++
+			rejected++
+		}
+	}
+	keys := make([]int64, 0, len(buckets))
+	for k := range buckets {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out := make([]Point, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, *buckets[k])
+	}
+	return out, rejected, len(rs)
+}
+
+// disagree reports lasting inconsistency: nodes differ about the current
+// or old key, a node signs with a key that is not its current one, or a
+// node could not say.
+func disagree(states []NodeState) bool {
+	for _, st := range states {
+		if st.Error != "" || st.Current == "" || st.Signing != st.Current {
+			return true
+		}
+		if st.Current != states[0].Current || st.Old != states[0].Old {
+			return true
+		}
+	}
+	return false
+}
+
+// syncWriter serialises the children's log lines into one file.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+// Describe is a one-line human summary of a cell.
+func (s Summary) Describe() string {
+	return strings.TrimSpace(fmt.Sprintf("%-13s attr=%5dms trials=%d double-rotations=%d (max %d) disagree=%d rejected-valid=%d/%d (%.2f%%) skipped=%d failed=%d",
+		s.Strategy, s.AttrTimeoutMs, s.Trials, s.DoubleRotations, s.MaxRotations, s.DisagreeTrials, s.RejectedValid, s.Total, 100*s.RejectedRatio, s.Skipped, s.Failed))
+}

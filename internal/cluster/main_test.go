@@ -1,0 +1,29 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"testing"
+)
+
+// childEnv makes the test binary act as `bench ticket node|fuse` when the
+// driver or a node re-executes it, so the package tests need no bench build.
+const childEnv = "AUTHBENCH_CLUSTER_TEST_CHILD"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "1" && len(os.Args) > 1 && os.Args[1] == "ticket" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		err := Child(ctx, os.Args[2:], os.Stdout, os.Stderr)
+		stop()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "child:", err)
+			os.Exit(ExitSkip)
+		}
+		os.Exit(0)
+	}
+	os.Setenv(childEnv, "1")
+	os.Exit(m.Run())
+}

@@ -39,6 +39,7 @@ func commands() []command {
 		{"report", "DIR...  regenerate (or merge shards into) a report from saved results", runReport},
 		{"attack", "--url URL --tokens FILE [--rate R] [--duration D]  load any server", runAttack},
 		{"gate", "--results DIR | --base REF | --baseline OLD.txt --candidate NEW.txt | --calibrate  performance gates", runGate},
+		{"ticket", "cluster [--strategies L] [--attr-timeouts 0s,1s,5s] [--trials N] [--out F] | node | fuse  seed 002 FUSE double-rotation experiment", runTicket},
 	}
 }
 

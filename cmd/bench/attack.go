@@ -3,24 +3,34 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/authbench/authbench/loadgen"
 )
 
 // runAttack drives the same token-authenticated load against any server,
-// for example a real PBS, and prints the same metrics (no profile).
+// for example a real PBS, and prints the same metrics (no profile). With
+// --shard i/N it is one of N load generators (see docs/distributed-load.md):
+// it offers rate/N and records its shard beside its results, for
+// `bench report --attack` to merge.
 func runAttack(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("attack", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	url := fs.String("url", "", "target URL, e.g. https://pbs:8007/api2/json/version (required)")
 	tokensPath := fs.String("tokens", "", "tokens file, TOKENID:SECRET per line (required)")
-	rate := fs.Float64("rate", 50, "offered requests per second")
+	rate := fs.Float64("rate", 50, "offered requests per second (with --shard: the total over all shards)")
+	shard := fs.String("shard", "", "be load generator i of n (i/n, 1-based): offer rate/n and write a shard sidecar beside --results")
+	startAt := fs.String("start-at", "", "wait until this RFC 3339 time before starting, so shards on several machines overlap (clocks synced by NTP)")
 	duration := fs.Duration("duration", 10*time.Second, "measured window")
 	warmup := fs.Duration("warmup", 2*time.Second, "warm-up before the window (not measured)")
 	formName := fs.String("form", "pbs", "header form: pbs, pdm or pve")
@@ -32,6 +42,23 @@ func runAttack(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	}
 	if *url == "" || *tokensPath == "" {
 		return exitCode(2, errors.New("--url and --tokens are required"))
+	}
+	si, sn, err := parseShard(*shard)
+	if err != nil {
+		return exitCode(2, err)
+	}
+	if sn > 0 && (*out == "" || *knee) {
+		return exitCode(2, errors.New("--shard needs --results (the file the merge reads) and cannot search a knee"))
+	}
+	var at time.Time
+	if *startAt != "" {
+		if at, err = time.Parse(time.RFC3339, *startAt); err != nil {
+			return exitCode(2, fmt.Errorf("--start-at: %w", err))
+		}
+	}
+	offered := *rate
+	if sn > 0 {
+		offered = *rate / float64(sn)
 	}
 	toks, err := loadgen.ReadTokens(*tokensPath)
 	if err != nil {
@@ -59,9 +86,33 @@ func runAttack(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 		fmt.Fprintf(stdout, "knee: %.0f req/s\n", k.Rate)
 		return nil
 	}
-	res, err := loadgen.Attack(ctx, tr.Targeter(), loadgen.Options{Rate: *rate, Duration: *duration, Warmup: *warmup, ResultsPath: *out})
+	if err := sleepUntil(ctx, at); err != nil {
+		return err
+	}
+	name := ""
+	if sn > 0 {
+		name = fmt.Sprintf("shard-%d-of-%d", si, sn)
+	}
+	res, err := loadgen.Attack(ctx, tr.Targeter(), loadgen.Options{Name: name, Rate: offered, Duration: *duration, Warmup: *warmup, ResultsPath: *out})
 	if err != nil {
 		return err
+	}
+	if sn > 0 {
+		sc := attackShard{
+			Shard: fmt.Sprintf("%d/%d", si, sn), Index: si, Count: sn,
+			OfferedRPS: offered, TotalOfferedRPS: *rate,
+			Start: res.Start, End: res.End, DurationS: duration.Seconds(), WarmupS: warmup.Seconds(),
+			ResultsFile: filepath.Base(*out), Requests: res.Metrics.Requests, AchievedRPS: res.AchievedRPS,
+			Interrupted: res.Interrupted, Command: redactArgs(append([]string{"bench", "attack"}, args...)),
+		}
+		if !at.IsZero() {
+			sc.StartAt = &at
+		}
+		sc.Host, _ = os.Hostname() // informational; empty if unknown
+		if err := writeShard(shardPath(*out), sc); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "shard %s: offered %.1f/s of %.1f/s total; results %s, sidecar %s\n", sc.Shard, offered, *rate, *out, shardPath(*out))
 	}
 	m := res.Metrics
 	fmt.Fprintf(stdout, "requests %d  offered %.1f/s  achieved %.1f/s  success %.2f%%  expected %.2f%%\n", m.Requests, res.OfferedRPS, res.AchievedRPS, 100*m.Success, 100*res.ExpectedRatio)
@@ -89,4 +140,83 @@ func probeReachable(ctx context.Context, url string) error {
 	}
 	resp.Body.Close()
 	return nil
+}
+
+// sleepUntil waits for t (no wait if zero or past); ctx cancels the wait.
+func sleepUntil(ctx context.Context, t time.Time) error {
+	d := time.Until(t)
+	if t.IsZero() || d <= 0 {
+		return nil
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for --start-at: %w", ctx.Err())
+	}
+}
+
+// attackShard is the sidecar of one shard's vegeta results: who offered
+// what, when, and how, so a merge can check the shards belong together
+// and sum their offered rates.
+type attackShard struct {
+	Shard           string     `json:"shard"` // "i/n"
+	Index           int        `json:"index"` // 1-based
+	Count           int        `json:"count"`
+	OfferedRPS      float64    `json:"offered_rps"`       // this shard's: total / count
+	TotalOfferedRPS float64    `json:"total_offered_rps"` // --rate
+	StartAt         *time.Time `json:"start_at,omitempty"`
+	Start           time.Time  `json:"start"` // the measured window
+	End             time.Time  `json:"end"`
+	DurationS       float64    `json:"duration_s"`
+	WarmupS         float64    `json:"warmup_s"`
+	ResultsFile     string     `json:"results_file"` // vegeta results, beside this file
+	Requests        uint64     `json:"requests"`
+	AchievedRPS     float64    `json:"achieved_rps"`
+	Interrupted     bool       `json:"interrupted,omitempty"`
+	Host            string     `json:"host,omitempty"`
+	// Command is the argv, with credentials in URLs redacted; secrets are
+	// only ever in the --tokens file, never on the command line.
+	Command []string `json:"command"`
+}
+
+// shardSuffix names a shard sidecar: results "x.bin" → "x.shard.json".
+const shardSuffix = ".shard.json"
+
+func shardPath(results string) string {
+	return strings.TrimSuffix(results, filepath.Ext(results)) + shardSuffix
+}
+
+func writeShard(path string, sc attackShard) error {
+	data, err := json.MarshalIndent(sc, "", "  ")
+	if err != nil {
+		return fmt.Errorf("shard sidecar: %w", err)
+	}
+	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("shard sidecar: %w", err)
+	}
+	return nil
+}
+
+// redactArgs hides URL credentials (https://user:pass@host) in argv.
+func redactArgs(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = a
+		k, v, isFlag := strings.Cut(a, "=")
+		if !isFlag {
+			k, v = "", a
+		}
+		if u, err := url.Parse(v); err == nil && u.User != nil && u.Host != "" {
+			u.User = url.User("redacted")
+			if k != "" {
+				out[i] = k + "=" + u.String()
+			} else {
+				out[i] = u.String()
+			}
+		}
+	}
+	return out
 }

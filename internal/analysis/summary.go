@@ -112,7 +112,8 @@ func (t Target) Pass() bool { return t.Verdict == Met }
 // Options tune Summarize.
 type Options struct {
 	// TargetScenarios restricts the target checks to these scenarios;
-	// empty checks every scenario.
+	// empty means the scenarios whose runs are marked Target, or every
+	// scenario of a file that marks none.
 	TargetScenarios []string
 }
 
@@ -142,6 +143,9 @@ func (s Summary) Scenario(name string) (ScenarioSummary, bool) {
 // Summarize computes the headline, the targets and the warnings of f.
 func Summarize(f *results.File, opts Options) Summary {
 	var s Summary
+	if len(opts.TargetScenarios) == 0 {
+		opts.TargetScenarios = targetScenarios(f)
+	}
 	for _, sc := range Scenarios(f) {
 		ss := summarizeScenario(sc, ScenarioRuns(f, sc))
 		s.Scenarios = append(s.Scenarios, ss)

@@ -24,6 +24,7 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
 
+	"github.com/authbench/authbench/internal/analysis"
 	"github.com/authbench/authbench/internal/results"
 )
 
@@ -39,7 +40,7 @@ var (
 // and returns the plot names per scenario.
 func All(dir string, f *results.File) (map[string][]string, error) {
 	out := map[string][]string{}
-	for _, s := range Scenarios(f) {
+	for _, s := range analysis.Scenarios(f) {
 		var names []string
 		for _, fn := range []func(string, *results.File, string) ([]string, error){
 			Knee, Latency, CPUShare, CPUCost, Staleness, Tokens, Fallback, Resets,
@@ -61,7 +62,7 @@ func All(dir string, f *results.File) (map[string][]string, error) {
 // (median over repeats, min–max error bars) with the no-auth control and
 // 0.95 × control as reference lines.
 func Knee(dir string, f *results.File, scenario string) ([]string, error) {
-	knees := Knees(ScenarioRuns(f, scenario))
+	knees := analysis.Knees(analysis.ScenarioRuns(f, scenario))
 	if len(knees) == 0 {
 		return nil, nil
 	}
@@ -70,7 +71,7 @@ func Knee(dir string, f *results.File, scenario string) ([]string, error) {
 	var ctrl float64
 	for i, k := range knees {
 		names[i] = k.Verifier
-		if k.Verifier == NoAuth {
+		if k.Verifier == results.ControlVerifier {
 			ctrl = k.RPS.Median
 		}
 		b, err := plotter.NewBarChart(plotter.Values{k.RPS.Median}, vg.Points(40))
@@ -108,7 +109,7 @@ func Knee(dir string, f *results.File, scenario string) ([]string, error) {
 	}
 	p.NominalX(names...)
 	barAxes(p, len(names))
-	return one(dir, "knee-"+fileSafe(scenario), p, plotW, plotH)
+	return one(dir, "knee-"+results.Slug(scenario), p, plotW, plotH)
 }
 
 // latencyPercentiles are the panels of the latency plot.
@@ -125,9 +126,9 @@ var latencyPercentiles = []struct {
 // Latency draws p50/p90/p99/p99.9 against offered rate, one panel per
 // percentile, one line per verifier, log-scale latency axis.
 func Latency(dir string, f *results.File, scenario string) ([]string, error) {
-	runs := ScenarioRuns(f, scenario)
-	runs = WithConfig(runs, Primary(runs))
-	vs := Verifiers(runs)
+	runs := analysis.ScenarioRuns(f, scenario)
+	runs = analysis.WithConfig(runs, analysis.Primary(runs))
+	vs := analysis.Verifiers(runs)
 	var plots [][]*plot.Plot
 	drawn := false
 	for i, pc := range latencyPercentiles {
@@ -135,8 +136,8 @@ func Latency(dir string, f *results.File, scenario string) ([]string, error) {
 		lo, hi := math.Inf(1), math.Inf(-1)
 		for _, v := range vs {
 			var xys plotter.XYs
-			for _, pt := range LoadPoints(runs, v) {
-				s := Of(pt.Runs, func(r results.Run) float64 { return pc.get(r.Latency) / 1000 })
+			for _, pt := range analysis.LoadPoints(runs, v) {
+				s := analysis.Of(pt.Runs, func(r results.Run) float64 { return pc.get(r.Latency) / 1000 })
 				if s.N == 0 || s.Median <= 0 {
 					continue // a log axis cannot show zero
 				}
@@ -173,7 +174,7 @@ func Latency(dir string, f *results.File, scenario string) ([]string, error) {
 	}
 	tiles := draw.Tiles{Rows: 2, Cols: 2, PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4,
 		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
-	name := "latency-" + fileSafe(scenario)
+	name := "latency-" + results.Slug(scenario)
 	err := save(dir, name, 10*vg.Inch, 7.5*vg.Inch, func(dc draw.Canvas) {
 		cs := plot.Align(plots, tiles, dc)
 		for r := range plots {
@@ -191,11 +192,11 @@ func Latency(dir string, f *results.File, scenario string) ([]string, error) {
 // CPUShare draws stacked bars of the hot-path CPU buckets per verifier at
 // its reference load point (see RefPoint).
 func CPUShare(dir string, f *results.File, scenario string) ([]string, error) {
-	runs := ScenarioRuns(f, scenario)
+	runs := analysis.ScenarioRuns(f, scenario)
 	var names []string
 	var buckets [4]plotter.Values
-	for _, v := range Verifiers(runs) {
-		pt, ok := RefPoint(runs, v)
+	for _, v := range analysis.Verifiers(runs) {
+		pt, ok := analysis.RefPoint(runs, v)
 		if !ok {
 			continue
 		}
@@ -209,10 +210,10 @@ func CPUShare(dir string, f *results.File, scenario string) ([]string, error) {
 			continue
 		}
 		med := [4]float64{
-			Of(sampled, func(r results.Run) float64 { return r.CPUShare.Crypt }).Median,
-			Of(sampled, func(r results.Run) float64 { return r.CPUShare.ShadowRead }).Median,
-			Of(sampled, func(r results.Run) float64 { return r.CPUShare.Stat }).Median,
-			Of(sampled, func(r results.Run) float64 { return r.CPUShare.Other }).Median,
+			analysis.Of(sampled, func(r results.Run) float64 { return r.CPUShare.Crypt }).Median,
+			analysis.Of(sampled, func(r results.Run) float64 { return r.CPUShare.ShadowRead }).Median,
+			analysis.Of(sampled, func(r results.Run) float64 { return r.CPUShare.Stat }).Median,
+			analysis.Of(sampled, func(r results.Run) float64 { return r.CPUShare.Other }).Median,
 		}
 		sum := med[0] + med[1] + med[2] + med[3]
 		if sum <= 0 {
@@ -246,17 +247,17 @@ func CPUShare(dir string, f *results.File, scenario string) ([]string, error) {
 	p.NominalX(names...)
 	barAxes(p, len(names))
 	p.Y.Max = 1.3 // room for the legend above the bars
-	return one(dir, "cpushare-"+fileSafe(scenario), p, plotW, plotH)
+	return one(dir, "cpushare-"+results.Slug(scenario), p, plotW, plotH)
 }
 
 // CPUCost draws server CPU-seconds per 1000 requests per verifier at its
 // reference load point, with min–max error bars over repeats.
 func CPUCost(dir string, f *results.File, scenario string) ([]string, error) {
-	runs := ScenarioRuns(f, scenario)
+	runs := analysis.ScenarioRuns(f, scenario)
 	p := newPlot("Server CPU-seconds per 1000 requests — "+scenario, "", "CPU-s / 1000 req")
 	var names []string
-	for _, v := range Verifiers(runs) {
-		pt, ok := RefPoint(runs, v)
+	for _, v := range analysis.Verifiers(runs) {
+		pt, ok := analysis.RefPoint(runs, v)
 		if !ok {
 			continue
 		}
@@ -266,7 +267,7 @@ func CPUCost(dir string, f *results.File, scenario string) ([]string, error) {
 				cost = append(cost, r.CPUSecondsPer1kReq)
 			}
 		}
-		s := SpreadOf(cost)
+		s := analysis.SpreadOf(cost)
 		if s.N == 0 {
 			continue
 		}
@@ -289,7 +290,7 @@ func CPUCost(dir string, f *results.File, scenario string) ([]string, error) {
 	}
 	p.NominalX(names...)
 	barAxes(p, len(names))
-	return one(dir, "cpucost-"+fileSafe(scenario), p, plotW, plotH)
+	return one(dir, "cpucost-"+results.Slug(scenario), p, plotW, plotH)
 }
 
 // Staleness draws, per revocation event of the scenario, the cumulative
@@ -310,7 +311,7 @@ func Staleness(dir string, f *results.File, scenario string) ([]string, error) {
 	var out []string
 	for _, ev := range events {
 		revs := byEvent[ev]
-		sort.SliceStable(revs, func(a, b int) bool { return VerifierLess(revs[a].Verifier, revs[b].Verifier) })
+		sort.SliceStable(revs, func(a, b int) bool { return analysis.VerifierLess(revs[a].Verifier, revs[b].Verifier) })
 		p := newPlot("Old secret accepted around "+ev+" — "+scenario,
 			"time since event (ms)", "accepted old-secret requests (cumulative)")
 		legended := map[string]bool{}
@@ -335,7 +336,7 @@ func Staleness(dir string, f *results.File, scenario string) ([]string, error) {
 			l.StepStyle = plotter.PostStep
 			l.Color = VerifierColor(rv.Verifier)
 			l.Width = vg.Points(1.5)
-			l.Dashes = verifierDashes(rv.Verifier)
+			l.Dashes = StyleOf(rv.Verifier).Dashes
 			p.Add(l)
 			if !legended[rv.Verifier] {
 				legended[rv.Verifier] = true
@@ -359,7 +360,7 @@ func Staleness(dir string, f *results.File, scenario string) ([]string, error) {
 		p.Legend.Top, p.Legend.Left = true, true
 		p.X.Min, p.X.Max = math.Min(lo, 0), math.Max(hi, 0)
 		p.Y.Min = 0
-		names, err := one(dir, "staleness-"+fileSafe(scenario)+"-"+fileSafe(ev), p, plotW, plotH)
+		names, err := one(dir, "staleness-"+results.Slug(scenario)+"-"+results.Slug(ev), p, plotW, plotH)
 		if err != nil {
 			return nil, err
 		}
@@ -372,24 +373,24 @@ func Staleness(dir string, f *results.File, scenario string) ([]string, error) {
 // token.shadow, one line per verifier; skipped unless the scenario ran at
 // least two token counts.
 func Tokens(dir string, f *results.File, scenario string) ([]string, error) {
-	runs := ScenarioRuns(f, scenario)
+	runs := analysis.ScenarioRuns(f, scenario)
 	counts := distinct(runs, func(r results.Run) (float64, bool) { return float64(r.Tokens), r.Tokens > 0 })
 	if len(counts) < 2 {
 		return nil, nil
 	}
 	p := newPlot("Throughput against token count — "+scenario, "tokens in token.shadow", "sustained requests/s")
 	drawn := false
-	for _, v := range Verifiers(runs) {
+	for _, v := range analysis.Verifiers(runs) {
 		var xys plotter.XYs
 		var errs plotter.YErrors
 		for _, n := range counts {
 			var sel []results.Run
-			for _, r := range ByVerifier(runs, v) {
+			for _, r := range analysis.ByVerifier(runs, v) {
 				if float64(r.Tokens) == n {
 					sel = append(sel, r)
 				}
 			}
-			s, _ := KneeOf(sel)
+			s, _ := analysis.KneeOf(sel)
 			if s.N == 0 {
 				continue
 			}
@@ -409,7 +410,7 @@ func Tokens(dir string, f *results.File, scenario string) ([]string, error) {
 	}
 	maybeLogX(p, counts)
 	p.Y.Min = 0
-	return one(dir, "tokens-"+fileSafe(scenario), p, plotW, plotH)
+	return one(dir, "tokens-"+results.Slug(scenario), p, plotW, plotH)
 }
 
 // Fallback draws the fallback rate (Fallback / (Fast+Slow)) against client
@@ -417,8 +418,8 @@ func Tokens(dir string, f *results.File, scenario string) ([]string, error) {
 // least two concurrency levels with verifier counters.
 func Fallback(dir string, f *results.File, scenario string) ([]string, error) {
 	var runs []results.Run
-	for _, r := range ScenarioRuns(f, scenario) {
-		if r.Verifier != NoAuth && r.Concurrency > 0 && !math.IsNaN(FallbackRate(r.VerifierStats)) {
+	for _, r := range analysis.ScenarioRuns(f, scenario) {
+		if !analysis.IsControl(r.Verifier) && r.Concurrency > 0 && !math.IsNaN(analysis.FallbackRate(r.VerifierStats)) {
 			runs = append(runs, r)
 		}
 	}
@@ -427,17 +428,17 @@ func Fallback(dir string, f *results.File, scenario string) ([]string, error) {
 		return nil, nil
 	}
 	p := newPlot("Fast-path fallback rate against concurrency — "+scenario, "client concurrency", "fallback / (fast + slow)")
-	for _, v := range Verifiers(runs) {
+	for _, v := range analysis.Verifiers(runs) {
 		var xys plotter.XYs
 		var errs plotter.YErrors
 		for _, c := range levels {
 			var rates []float64
-			for _, r := range ByVerifier(runs, v) {
+			for _, r := range analysis.ByVerifier(runs, v) {
 				if float64(r.Concurrency) == c {
-					rates = append(rates, FallbackRate(r.VerifierStats))
+					rates = append(rates, analysis.FallbackRate(r.VerifierStats))
 				}
 			}
-			s := SpreadOf(rates)
+			s := analysis.SpreadOf(rates)
 			if s.N == 0 {
 				continue
 			}
@@ -450,7 +451,7 @@ func Fallback(dir string, f *results.File, scenario string) ([]string, error) {
 	}
 	maybeLogX(p, levels)
 	p.Y.Min = 0
-	return one(dir, "fallback-"+fileSafe(scenario), p, plotW, plotH)
+	return one(dir, "fallback-"+results.Slug(scenario), p, plotW, plotH)
 }
 
 // Resets draws cache resets per server process of multi-process runs,
@@ -458,12 +459,12 @@ func Fallback(dir string, f *results.File, scenario string) ([]string, error) {
 // median over repeats).
 func Resets(dir string, f *results.File, scenario string) ([]string, error) {
 	var runs []results.Run
-	for _, r := range ScenarioRuns(f, scenario) {
+	for _, r := range analysis.ScenarioRuns(f, scenario) {
 		if len(r.PerProcess) > 1 {
 			runs = append(runs, r)
 		}
 	}
-	vs := Verifiers(runs)
+	vs := analysis.Verifiers(runs)
 	if len(vs) == 0 {
 		return nil, nil
 	}
@@ -474,7 +475,7 @@ func Resets(dir string, f *results.File, scenario string) ([]string, error) {
 	p := newPlot("Cache resets per server process — "+scenario, "server process", "resets")
 	width := vg.Points(math.Max(4, math.Min(24, 300/float64(nproc*len(vs)))))
 	for i, v := range vs {
-		pts := LoadPoints(runs, v)
+		pts := analysis.LoadPoints(runs, v)
 		top := pts[len(pts)-1]
 		vals := make(plotter.Values, nproc)
 		for proc := range nproc {
@@ -484,7 +485,7 @@ func Resets(dir string, f *results.File, scenario string) ([]string, error) {
 					xs = append(xs, float64(r.PerProcess[proc].Resets))
 				}
 			}
-			vals[proc] = SpreadOf(xs).Median
+			vals[proc] = analysis.SpreadOf(xs).Median
 		}
 		b, err := plotter.NewBarChart(vals, width)
 		if err != nil {
@@ -503,7 +504,7 @@ func Resets(dir string, f *results.File, scenario string) ([]string, error) {
 	p.NominalX(labels...)
 	p.Legend.Top = true
 	barAxes(p, nproc)
-	return one(dir, "resets-"+fileSafe(scenario), p, plotW, plotH)
+	return one(dir, "resets-"+results.Slug(scenario), p, plotW, plotH)
 }
 
 // barAxes frames n nominal bar positions so edge bars are not clipped and
@@ -527,12 +528,12 @@ func newPlot(title, x, y string) *plot.Plot {
 }
 
 func styleLine(l *plotter.Line, sc *plotter.Scatter, v string) {
-	c := VerifierColor(v)
-	l.Color = c
+	st := StyleOf(v)
+	l.Color = st.Color
 	l.Width = vg.Points(1.5)
-	l.Dashes = verifierDashes(v)
-	sc.Color = c
-	sc.Shape = draw.CircleGlyph{}
+	l.Dashes = st.Dashes
+	sc.Color = st.Color
+	sc.Shape = st.Shape
 	sc.Radius = vg.Points(2.5)
 }
 
@@ -571,7 +572,7 @@ type errPoints struct {
 }
 
 // addErrorBars adds a min–max bar at x when repeats disagree.
-func addErrorBars(p *plot.Plot, x float64, s Spread) error {
+func addErrorBars(p *plot.Plot, x float64, s analysis.Spread) error {
 	if s.N < 2 || s.Min == s.Max {
 		return nil
 	}

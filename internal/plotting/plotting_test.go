@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
+	"image/color"
 	"image/png"
 	"io"
 	"os"
@@ -11,6 +12,9 @@ import (
 	"slices"
 	"testing"
 
+	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/authbench/authbench/impl"
 	"github.com/authbench/authbench/internal/results"
 )
 
@@ -19,20 +23,20 @@ import (
 // revocation timelines.
 func synthetic() *results.File {
 	f := &results.File{RunID: "test-run"}
-	verifiers := []string{NoAuth, Uncached, "generation", "mtime", "ttl"}
+	verifiers := []string{results.ControlVerifier, results.BaselineVerifier, "generation", "mtime", "ttl"}
 	for i, v := range verifiers {
 		knee := 20000.0
 		crypt := 0.01
-		if v == Uncached {
+		if v == results.BaselineVerifier {
 			knee, crypt = 800, 0.9
 		}
-		if v == NoAuth {
+		if v == results.ControlVerifier {
 			knee, crypt = 21000, 0
 		}
 		for rep := range 3 {
 			for _, rate := range []float64{500, 1000, 2000} {
 				f.Runs = append(f.Runs, results.Run{
-					Scenario: "steady", Verifier: v, Phase: KneeStep, Repeat: rep, Tokens: 10,
+					Scenario: "steady", Verifier: v, Phase: results.PhaseKneeStep, Repeat: rep, Tokens: 10,
 					OfferedRPS: rate, AchievedRPS: min(rate, knee) * (1 - 0.01*float64(rep)), SuccessRatio: 1,
 					Latency:            results.Latency{P50: 100 + float64(i*10), P90: 200, P99: 400 + rate/10, P999: 900, Max: 2000},
 					CPUShare:           results.CPUShare{Crypt: crypt, ShadowRead: 0.05, Stat: 0.01, Other: 0.94 - crypt, Samples: 100},
@@ -43,7 +47,7 @@ func synthetic() *results.File {
 			f.Runs = append(f.Runs, results.Run{Scenario: "steady", Verifier: v, Repeat: rep, Tokens: 10,
 				OfferedRPS: 2000, AchievedRPS: 2000, SuccessRatio: 1, KneeRPS: knee + float64(rep*100)})
 		}
-		if v == NoAuth {
+		if v == results.ControlVerifier {
 			continue
 		}
 		for _, n := range []int{10, 100, 1000} {
@@ -148,6 +152,33 @@ func TestVerifierColorDeterministic(t *testing.T) {
 	}
 }
 
+// TestStyleOf: styles come from the registry, so every registered verifier
+// gets its own colour and its family's marker without a list to edit.
+func TestStyleOf(t *testing.T) {
+	t.Parallel()
+	seen := map[color.RGBA]string{}
+	for _, s := range impl.Specs() {
+		st := StyleOf(s.Name)
+		if other, dup := seen[st.Color]; dup {
+			t.Errorf("%s and %s share a colour", s.Name, other)
+		}
+		seen[st.Color] = s.Name
+		if st.Shape != familyShape(s.Family) {
+			t.Errorf("%s: shape %T, want its family's", s.Name, st.Shape)
+		}
+	}
+	for _, v := range []string{results.ControlVerifier, results.ControlCopyVerifier} {
+		if st := StyleOf(v); len(st.Dashes) == 0 {
+			t.Errorf("%s is not dashed", v)
+		} else if other, dup := seen[st.Color]; dup {
+			t.Errorf("%s shares a colour with %s", v, other)
+		}
+	}
+	if StyleOf("ttl-ctime").Shape != (draw.BoxGlyph{}) {
+		t.Error("authbench's own verifier is not drawn as a square")
+	}
+}
+
 func checkPNG(t *testing.T, path string) {
 	t.Helper()
 	fh, err := os.Open(path)
@@ -186,5 +217,24 @@ func checkSVG(t *testing.T, path string) {
 	}
 	if !sawSVG {
 		t.Errorf("%s: no <svg> element", path)
+	}
+}
+
+func TestParetoFront(t *testing.T) {
+	t.Parallel()
+	pts := []TradePoint{
+		{Verifier: "uncached", StaleMS: 2, CostUS: 2000},
+		{Verifier: "mtime", StaleMS: 3, CostUS: 70},
+		{Verifier: "slow-and-stale", StaleMS: 5000, CostUS: 900},
+		{Verifier: "ttl-ctime", StaleMS: 2500, CostUS: 52},
+		{Verifier: "generation", Never: true, CostUS: 50},
+		{Verifier: "ttl", Never: true, CostUS: 60},
+	}
+	var got []string
+	for _, p := range ParetoFront(pts) {
+		got = append(got, p.Verifier)
+	}
+	if want := []string{"uncached", "mtime", "ttl-ctime", "generation"}; !slices.Equal(got, want) {
+		t.Errorf("front %v, want %v", got, want)
 	}
 }

@@ -5,25 +5,31 @@ import (
 	"image/color"
 	"math"
 	"strconv"
-	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/authbench/authbench/impl"
+	"github.com/authbench/authbench/internal/results"
 )
 
-// fixed colours keep a verifier recognisable across every plot and report.
-var fixedColors = map[string]color.RGBA{
-	NoAuth:       {0x6e, 0x6e, 0x6e, 0xff},
-	Uncached:     {0xd6, 0x27, 0x28, 0xff},
-	"generation": {0x1f, 0x77, 0xb4, 0xff},
-	"mtime":      {0x2c, 0xa0, 0x2c, 0xff},
-	"ttl":        {0xff, 0x7f, 0x0e, 0xff},
+// Style is how one verifier is drawn in every plot.
+type Style struct {
+	Color  color.RGBA
+	Shape  draw.GlyphDrawer
+	Dashes []vg.Length
 }
 
-// spare colours for verifiers registered later; picked by name hash so the
-// choice does not depend on which other verifiers are in a run.
-var spareColors = []color.RGBA{
-	{0x94, 0x67, 0xbd, 0xff},
+// palette colours the registered verifiers in registry order (impl.Specs),
+// so the baseline and the PBS stages keep their colours and a verifier
+// added to the registry gets the next one without editing a list here.
+var palette = []color.RGBA{
+	{0xd6, 0x27, 0x28, 0xff}, // red: uncached
+	{0x1f, 0x77, 0xb4, 0xff}, // blue
+	{0x2c, 0xa0, 0x2c, 0xff}, // green
+	{0xff, 0x7f, 0x0e, 0xff}, // orange
+	{0x94, 0x67, 0xbd, 0xff}, // purple
 	{0x8c, 0x56, 0x4b, 0xff},
 	{0xe3, 0x77, 0xc2, 0xff},
 	{0xbc, 0xbd, 0x22, 0xff},
@@ -33,24 +39,50 @@ var spareColors = []color.RGBA{
 	{0x84, 0x3c, 0x39, 0xff},
 }
 
-// VerifierColor returns the colour of verifier v; the same name always gets
-// the same colour.
-func VerifierColor(v string) color.RGBA {
-	if c, ok := fixedColors[v]; ok {
-		return c
+// The controls are references, drawn grey and dashed.
+var (
+	controlStyle = Style{Color: color.RGBA{0x6e, 0x6e, 0x6e, 0xff}, Shape: draw.CircleGlyph{},
+		Dashes: []vg.Length{vg.Points(5), vg.Points(3)}}
+	controlCopyStyle = Style{Color: color.RGBA{0xa8, 0xa8, 0xa8, 0xff}, Shape: draw.RingGlyph{},
+		Dashes: []vg.Length{vg.Points(1.5), vg.Points(2)}}
+)
+
+// familyShape tells the PBS stages, authbench's own proposals and peers
+// apart at a glance.
+func familyShape(f impl.Family) draw.GlyphDrawer {
+	switch f {
+	case impl.FamilyOurs:
+		return draw.BoxGlyph{}
+	case impl.FamilyPeer:
+		return draw.TriangleGlyph{}
+	}
+	return draw.CircleGlyph{}
+}
+
+// StyleOf returns verifier v's style: fixed for the controls, by registry
+// position and family for registered verifiers, and by name hash for names
+// the registry does not know (so the choice does not depend on which other
+// verifiers are in a run).
+func StyleOf(v string) Style {
+	switch v {
+	case results.ControlVerifier:
+		return controlStyle
+	case results.ControlCopyVerifier:
+		return controlCopyStyle
+	}
+	for i, s := range impl.Specs() {
+		if s.Name == v {
+			return Style{Color: palette[i%len(palette)], Shape: familyShape(s.Family)}
+		}
 	}
 	h := fnv.New32a()
 	h.Write([]byte(v))
-	return spareColors[h.Sum32()%uint32(len(spareColors))]
+	return Style{Color: palette[h.Sum32()%uint32(len(palette))], Shape: draw.CrossGlyph{}}
 }
 
-// verifierDashes gives the control a dashed line so it reads as a reference.
-func verifierDashes(v string) []vg.Length {
-	if v == NoAuth {
-		return []vg.Length{vg.Points(5), vg.Points(3)}
-	}
-	return nil
-}
+// VerifierColor returns the colour of verifier v; the same name always gets
+// the same colour.
+func VerifierColor(v string) color.RGBA { return StyleOf(v).Color }
 
 // bucket colours for the CPU share plot.
 var bucketColors = []color.RGBA{
@@ -60,8 +92,9 @@ var bucketColors = []color.RGBA{
 	{0xb0, 0xb0, 0xb0, 0xff}, // other
 }
 
-// logTicks labels 1, 2 and 5 times powers of ten, and every minor tick when
-// the range spans less than a decade, so short ranges still get labels
+// logTicks labels 1, 2 and 5 times powers of ten (only powers of ten over
+// more than three decades), and every minor tick when the range spans less
+// than a decade, so short ranges still get labels
 // (plot.LogTicks only labels powers of ten).
 type logTicks struct{}
 
@@ -78,28 +111,12 @@ func (logTicks) Ticks(lo, hi float64) []plot.Tick {
 				continue
 			}
 			t := plot.Tick{Value: v}
-			if m == 1 || m == 2 || m == 5 || hi/lo < 10 {
+			// Over more than three decades 2 and 5 crowd the axis.
+			if m == 1 || (m == 2 || m == 5) && hi/lo <= 1000 || hi/lo < 10 {
 				t.Label = strconv.FormatFloat(v, 'g', -1, 64)
 			}
 			ticks = append(ticks, t)
 		}
 	}
 	return ticks
-}
-
-// fileSafe turns a scenario or event name into a file name part.
-func fileSafe(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
-			b.WriteRune(r)
-		default:
-			b.WriteByte('_')
-		}
-	}
-	if b.Len() == 0 {
-		return "_"
-	}
-	return b.String()
 }

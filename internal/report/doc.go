@@ -37,6 +37,8 @@ const (
 	kList    = "list"
 	kImage   = "img"
 	kEmbed   = "embed" // flame graph: embedded in HTML when small enough, omitted in markdown
+	kDetails = "details"    // opens a collapsible section; Text is its summary
+	kEndDet  = "endDetails" // closes it
 )
 
 type block struct {
@@ -47,6 +49,7 @@ type block struct {
 	Head  []string
 	Rows  []cell2
 	Items []cell
+	ID    string // table id (HTML only)
 	Alt   string // image alt text / embed label
 	Path  string // image PNG / embed SVG, relative to the report dir
 	Link  string // image click-through (SVG), relative
@@ -73,6 +76,20 @@ func (d *document) callout(class string, c cell) {
 }
 func (d *document) table(head []string, rows []cell2) {
 	d.Blocks = append(d.Blocks, block{Kind: kTable, Head: head, Rows: rows})
+}
+func (d *document) tableID(id string, head []string, rows []cell2) {
+	d.Blocks = append(d.Blocks, block{Kind: kTable, ID: id, Head: head, Rows: rows})
+}
+func (d *document) details(summary string) {
+	d.Blocks = append(d.Blocks, block{Kind: kDetails, Text: txt(summary)})
+}
+func (d *document) endDetails() { d.Blocks = append(d.Blocks, block{Kind: kEndDet}) }
+
+// image shows plot name of plotsDir: PNG in markdown, linking the SVG;
+// index.html embeds whichever of the two files is smaller.
+func (d *document) image(plotsDir, name, alt string) {
+	base := path.Join(filepath.ToSlash(plotsDir), name)
+	d.Blocks = append(d.Blocks, block{Kind: kImage, Alt: alt, Path: base + ".png", Link: base + ".svg"})
 }
 func (d *document) list(items []cell) { d.Blocks = append(d.Blocks, block{Kind: kList, Items: items}) }
 
@@ -154,9 +171,24 @@ func (d *document) markdown() []byte {
 			fmt.Fprintf(&b, "[![%s](%s)](%s)\n\n", mdEscaper.Replace(bl.Alt), mdURL(bl.Path), mdURL(bl.Link))
 		case kEmbed:
 			// markdown links the flame graphs in the table already
+		case kDetails:
+			// GitHub renders raw <details>; the blank line lets markdown resume inside.
+			fmt.Fprintf(&b, "<details><summary>%s</summary>\n\n", htmlEscaper.Replace(plain(bl.Text)))
+		case kEndDet:
+			b.WriteString("</details>\n\n")
 		}
 	}
 	return b.Bytes()
+}
+
+var htmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;")
+
+func plain(c cell) string {
+	var b strings.Builder
+	for _, s := range c {
+		b.WriteString(s.Text)
+	}
+	return b.String()
 }
 
 // ---- HTML ----
@@ -184,6 +216,8 @@ code { background: #eff1f3; padding: 0 .3em; border-radius: 3px; }
 img.plot { max-width: 100%; border: 1px solid #d0d7de; margin: .3em 0 1em; }
 img.flame { max-width: 100%; }
 details { margin: .4em 0; }
+details > summary { cursor: pointer; font-weight: 600; padding: .2em 0; }
+table#headline { font-size: 12px; }
 </style>
 </head>
 <body>
@@ -196,7 +230,9 @@ details { margin: .4em 0; }
 {{define "block"}}{{if eq .Kind "h"}}{{if eq .Level 2}}<h2>{{template "cell" .Text}}</h2>{{else if eq .Level 3}}<h3>{{template "cell" .Text}}</h3>{{else}}<h4>{{template "cell" .Text}}</h4>{{end}}
 {{- else if eq .Kind "p"}}<p>{{template "cell" .Text}}</p>
 {{- else if eq .Kind "callout"}}<div class="callout {{.Class}}">{{template "cell" .Text}}</div>
-{{- else if eq .Kind "table"}}<table><thead><tr>{{range .Head}}<th>{{.}}</th>{{end}}</tr></thead><tbody>
+{{- else if eq .Kind "details"}}<details><summary>{{template "cell" .Text}}</summary>
+{{- else if eq .Kind "endDetails"}}</details>
+{{- else if eq .Kind "table"}}<table{{with .ID}} id="{{.}}"{{end}}><thead><tr>{{range .Head}}<th>{{.}}</th>{{end}}</tr></thead><tbody>
 {{range .Rows}}<tr>{{range .}}<td>{{template "cell" .}}</td>{{end}}</tr>
 {{end}}</tbody></table>
 {{- else if eq .Kind "list"}}<ul>{{range .Items}}<li>{{template "cell" .}}</li>{{end}}</ul>
@@ -207,16 +243,17 @@ details { margin: .4em 0; }
 
 var htmlTmpl = template.Must(template.New("report").Parse(htmlTemplate))
 
-// html renders d with every image read from dir and embedded as a data: URI.
-// Flame graphs above maxEmbed bytes are linked instead.
-func (d *document) html(dir string, maxEmbed int64) ([]byte, error) {
+// html renders d with every image read from dir and embedded as a data: URI
+// (a plot as its smaller file, SVG or PNG). Flame graphs above maxEmbed
+// bytes, or beyond a total of budget bytes, are linked instead.
+func (d *document) html(dir string, maxEmbed, budget int64) ([]byte, error) {
 	view := document{Title: d.Title, Blocks: make([]block, len(d.Blocks))}
 	copy(view.Blocks, d.Blocks)
 	for i := range view.Blocks {
 		bl := &view.Blocks[i]
 		switch bl.Kind {
 		case kImage:
-			src, err := dataURI(dir, bl.Path, -1)
+			src, err := dataURI(dir, smaller(dir, bl.Path, bl.Link), -1)
 			if err != nil {
 				return nil, err
 			}
@@ -226,11 +263,12 @@ func (d *document) html(dir string, maxEmbed int64) ([]byte, error) {
 				bl.TooLarge = true
 				continue
 			}
-			src, err := dataURI(dir, bl.Path, maxEmbed)
+			src, err := dataURI(dir, bl.Path, min(maxEmbed, budget))
 			if err != nil {
 				return nil, err
 			}
 			bl.Src, bl.TooLarge = src, src == ""
+			budget -= int64(len(src))
 		}
 	}
 	var b bytes.Buffer
@@ -238,6 +276,17 @@ func (d *document) html(dir string, maxEmbed int64) ([]byte, error) {
 		return nil, fmt.Errorf("render index.html: %w", err)
 	}
 	return b.Bytes(), nil
+}
+
+// smaller returns whichever of two files of dir is smaller (a missing one
+// loses).
+func smaller(dir, a, b string) string {
+	sa, errA := os.Stat(filepath.Join(dir, filepath.FromSlash(a)))
+	sb, errB := os.Stat(filepath.Join(dir, filepath.FromSlash(b)))
+	if errA != nil || (errB == nil && sb.Size() < sa.Size()) {
+		return b
+	}
+	return a
 }
 
 // dataURI reads dir/rel and returns it as a base64 data: URI, or "" when it

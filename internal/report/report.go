@@ -1,11 +1,16 @@
 // Package report renders a run's results.json as report.md (for GitHub) and
 // index.html (self-contained: inline CSS, images embedded as data: URIs).
 //
-// The report leads with the environment, a headline table per verifier and
-// the targets checked against the data (pass or MISSED); failures,
-// runs short of their target rate and interrupted runs are always shown, never
-// hidden. Per-scenario sections follow with all runs, plots, flame graph and
-// profile links and the revocation (security) table.
+// The report answers the question a reader brings first: one headline row
+// per verifier (hit-path cost, server CPU per request and throughput as
+// ratios to the no-auth control and to uncached with their intervals, the
+// measured staleness per event class next to the declared bound, the
+// invalid-flood crypt share) and the trade-off chart. Interruptions, failed
+// revocation checks and missed or inconclusive targets are listed above it
+// with their reasons; passes are collapsed. Each scenario follows in a
+// collapsible section headed by its question. Every file the report links
+// is one results.json names; nothing is rebuilt from names. The numbers
+// come from internal/analysis.
 package report
 
 import (
@@ -18,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/authbench/authbench/internal/analysis"
 	"github.com/authbench/authbench/internal/plotting"
 	"github.com/authbench/authbench/internal/results"
 )
@@ -28,13 +34,22 @@ const (
 	HTMLFile     = "index.html"
 )
 
-// DefaultMaxEmbedBytes caps the size of a flame graph embedded in index.html.
-const DefaultMaxEmbedBytes = 2 << 20
+// HeadlineID is the HTML id of the headline table (the browser test checks
+// it is inside the first screen).
+const HeadlineID = "headline"
+
+// DefaultMaxEmbedBytes caps the size of one flame graph embedded in
+// index.html; DefaultEmbedBudget caps all of them together, so that the
+// page of a full run stays well under 3 MB. Larger ones are linked.
+const (
+	DefaultMaxEmbedBytes = 256 << 10
+	DefaultEmbedBudget   = 1 << 20
+)
 
 // Options tune Write. The zero value is ready to use.
 type Options struct {
 	// PlotsDir is the directory, relative to the report dir, for the plots
-	// ("plots" when empty).
+	// (results.DirPlots when empty).
 	PlotsDir string
 	// NoPlots skips drawing plots.
 	NoPlots bool
@@ -42,7 +57,7 @@ type Options struct {
 	// are linked. 0 means DefaultMaxEmbedBytes, negative never embeds.
 	MaxEmbedBytes int64
 	// TargetScenarios restricts the target checks to these scenarios
-	// (e.g. the steady-state one); empty checks every scenario.
+	// (e.g. the steady-state one); empty uses the runs' Target marks.
 	TargetScenarios []string
 }
 
@@ -51,7 +66,7 @@ type Options struct {
 // f are relative to it.
 func Write(dir string, f *results.File, opts Options) error {
 	if opts.PlotsDir == "" {
-		opts.PlotsDir = "plots"
+		opts.PlotsDir = results.DirPlots
 	}
 	if opts.MaxEmbedBytes == 0 {
 		opts.MaxEmbedBytes = DefaultMaxEmbedBytes
@@ -59,19 +74,28 @@ func Write(dir string, f *results.File, opts Options) error {
 	if !filepath.IsLocal(opts.PlotsDir) {
 		return fmt.Errorf("report: plots dir %q is not inside the report dir", opts.PlotsDir)
 	}
+	sum := analysis.Summarize(f, analysis.Options{TargetScenarios: opts.TargetScenarios})
+	hit, err := hitPath(dir)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	ov := analysis.BuildOverview(f, sum, hit)
 	plots := map[string][]string{}
+	var tradeoff []string
 	if !opts.NoPlots {
-		var err error
-		plots, err = plotting.All(filepath.Join(dir, opts.PlotsDir), f)
-		if err != nil {
+		plotDir := filepath.Join(dir, opts.PlotsDir)
+		if plots, err = plotting.All(plotDir, f); err != nil {
+			return fmt.Errorf("report: %w", err)
+		}
+		if tradeoff, err = plotting.TradeOff(plotDir, ov); err != nil {
 			return fmt.Errorf("report: %w", err)
 		}
 	}
-	d := build(dir, f, opts, plots)
+	d := build(dir, f, sum, ov, opts, plots, tradeoff)
 	if err := os.WriteFile(filepath.Join(dir, MarkdownFile), d.markdown(), 0o644); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	html, err := d.html(dir, opts.MaxEmbedBytes)
+	html, err := d.html(dir, opts.MaxEmbedBytes, DefaultEmbedBudget)
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
@@ -81,9 +105,30 @@ func Write(dir string, f *results.File, opts Options) error {
 	return nil
 }
 
-func build(dir string, f *results.File, opts Options, plots map[string][]string) *document {
+// hitPath reads the verifier microbenchmarks of the run dir when present.
+func hitPath(dir string) (map[string]analysis.Spread, error) {
+	for _, name := range []string{results.MicrobenchFile, results.BenchFile} {
+		fh, err := os.Open(filepath.Join(dir, name))
+		if os.IsNotExist(err) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		hit, err := analysis.HitPath(fh, name)
+		fh.Close()
+		if err != nil {
+			return nil, err
+		}
+		if len(hit) > 0 {
+			return hit, nil
+		}
+	}
+	return nil, nil
+}
+
+func build(dir string, f *results.File, sum analysis.Summary, ov analysis.Overview, opts Options, plots map[string][]string, tradeoff []string) *document {
 	d := &document{Title: "authbench report — " + f.RunID}
-	sum := Summarize(f, opts)
 
 	// What must not be missed goes first.
 	if f.Interrupted {
@@ -92,18 +137,12 @@ func build(dir string, f *results.File, opts Options, plots map[string][]string)
 	}
 	if len(sum.Failed) > 0 {
 		d.callout("fail", cell{{Text: fmt.Sprintf("❌ %d of %d revocation checks FAILED", len(sum.Failed), sum.Revocations), Strong: true, Class: "fail"},
-			{Text: " — see Targets and the security tables."}})
+			{Text: " — see the security tables."}})
 	}
-	if missed := countMissed(sum.Targets); missed > 0 {
-		d.callout("warn", cell{{Text: fmt.Sprintf("%d of %d targets MISSED", missed, len(sum.Targets)), Strong: true, Class: "warn"}})
-	}
-	if len(sum.Short) > 0 {
-		d.callout("warn", cell{{Text: fmt.Sprintf("⚠️ %d runs fell short of their target rate", len(sum.Short)), Strong: true, Class: "warn"},
-			{Text: " — listed under Targets."}})
-	}
+	openTargets(d, sum.Targets)
 
+	headlineSection(d, ov, opts.PlotsDir, tradeoff)
 	envSection(d, f)
-	headlineSection(d, sum)
 	targetSection(d, sum)
 	if len(f.Notes) > 0 {
 		d.h(2, "Notes")
@@ -113,20 +152,151 @@ func build(dir string, f *results.File, opts Options, plots map[string][]string)
 		}
 		d.list(items)
 	}
-	for _, sc := range plotting.Scenarios(f) {
-		scenarioSection(d, dir, f, sc, opts.PlotsDir, plots[sc])
+	d.h(2, "Scenarios")
+	for _, ss := range sum.Scenarios {
+		scenarioSection(d, dir, f, ss, opts.PlotsDir, plots[ss.Name])
 	}
 	return d
 }
 
-func countMissed(ts []Target) int {
-	n := 0
+// openTargets lists missed and inconclusive targets with their reasons at
+// the top.
+func openTargets(d *document, ts []analysis.Target) {
+	var missed, open []analysis.Target
 	for _, t := range ts {
-		if !t.Pass {
-			n++
+		switch t.Verdict {
+		case analysis.Missed:
+			missed = append(missed, t)
+		case analysis.Inconclusive:
+			open = append(open, t)
 		}
 	}
-	return n
+	if len(missed) == 0 && len(open) == 0 {
+		return
+	}
+	class := "warn"
+	if len(missed) > 0 {
+		class = "fail"
+	}
+	head := fmt.Sprintf("%d of %d targets inconclusive", len(open), len(ts))
+	if len(missed) > 0 {
+		head = fmt.Sprintf("%d of %d targets MISSED, %d inconclusive", len(missed), len(ts), len(open))
+	}
+	d.callout(class, cell{{Text: head, Strong: true, Class: class}})
+	var items []cell
+	for _, t := range append(missed, open...) {
+		items = append(items, cell{verdictSpan(t.Verdict), {Text: fmt.Sprintf(" %s — %s / %s: %s", t.Name, t.Scenario, t.Verifier, t.Measured)},
+			{Text: reasonSuffix(t.Reason)}})
+	}
+	d.list(items)
+}
+
+func reasonSuffix(r string) string {
+	if r == "" {
+		return ""
+	}
+	return " (" + r + ")"
+}
+
+func verdictSpan(v analysis.Verdict) span {
+	switch v {
+	case analysis.Met:
+		return span{Text: "✅ met", Class: "pass"}
+	case analysis.Missed:
+		return span{Text: "❌ MISSED", Strong: true, Class: "fail"}
+	}
+	return span{Text: "❔ inconclusive", Class: "warn"}
+}
+
+func headlineSection(d *document, ov analysis.Overview, plotsDir string, tradeoff []string) {
+	d.h(2, "Headline")
+	if len(ov.Rows) == 0 {
+		d.p(txt("No load runs were recorded."))
+		return
+	}
+	noise := "no A/A copy of the control was measured, so differences are judged against 1"
+	if x, ok := analysis.NoiseWidth(ov.Noise[analysis.MetricCPU]); ok {
+		noise = fmt.Sprintf("A/A noise floor (the control against its copy, same rounds): CPU ± %.1f %%", 100*x)
+		if y, ok := analysis.NoiseWidth(ov.Noise[analysis.MetricKnee]); ok {
+			noise += fmt.Sprintf(", throughput ± %.1f %%", 100*y)
+		}
+	}
+	d.p(txt(fmt.Sprintf("Cost ratios from %s (%s); ratios are Hodges–Lehmann estimates [interval] over rounds, "+
+		"a ratio to the control counts as a difference only beyond the noise floor. Staleness: worst measured time an old secret kept working / declared bound.",
+		orDash(ov.Scenario), noise)))
+	head := []string{"verifier", "hit path", "CPU/req", "CPU × no-auth", "CPU × uncached", "throughput × no-auth", "throughput × uncached"}
+	for _, c := range analysis.EventClasses {
+		head = append(head, string(c))
+	}
+	head = append(head, "flood crypt share")
+	var rows []cell2
+	for _, r := range ov.Rows {
+		hit := "—"
+		if r.HitNS.N > 0 {
+			hit = fmtSpread(r.HitNS, fmtNS)
+		}
+		none := analysis.Difference{Kind: -1}
+		row := cell2{cell{{Text: r.Verifier, Strong: true}}, txt(hit), txt(fmtSpread(r.CPU, fmtCPU)),
+			ratioCell(r.CPUVsControl, r.CPUDiff, r.Verifier), ratioCell(baselineRatio(r.CPUVsBaseline, r.Verifier), none, r.Verifier),
+			ratioCell(r.KneeVsControl, r.KneeDiff, r.Verifier), ratioCell(baselineRatio(r.KneeVsBaseline, r.Verifier), none, r.Verifier)}
+		for _, c := range analysis.EventClasses {
+			row = append(row, stalenessCell(r.Staleness[c]))
+		}
+		row = append(row, txt(fmtSpread(r.FloodCrypt, fmtPct)))
+		rows = append(rows, row)
+	}
+	d.tableID(HeadlineID, head, rows)
+	for _, name := range tradeoff {
+		d.image(plotsDir, name, "trade-off: staleness of file edits against CPU per request")
+	}
+}
+
+// baselineRatio drops the controls' ratios to uncached: the controls do
+// not authenticate, so the ratio says nothing about a verifier.
+func baselineRatio(iv analysis.Interval, v string) analysis.Interval {
+	if analysis.IsControl(v) {
+		return analysis.Interval{}
+	}
+	return iv
+}
+
+// ratioCell shows a ratio with its interval and, against the control, the
+// noise-floor judgement; Kind −1 means no judgement applies.
+func ratioCell(iv analysis.Interval, diff analysis.Difference, v string) cell {
+	if !iv.Valid() || v == results.ControlVerifier {
+		return txt("—")
+	}
+	c := cell{{Text: analysis.FormatRatio(iv)}}
+	switch diff.Kind {
+	case analysis.Indistinguishable:
+		c = append(c, span{Text: " " + diff.String(), Class: "pass"})
+	case analysis.Higher, analysis.Lower:
+		c = append(c, span{Text: " " + diff.String()})
+	}
+	return c
+}
+
+func stalenessCell(s analysis.Staleness) cell {
+	if s.N == 0 {
+		return txt("—")
+	}
+	measured := fmtMS(s.WorstMS)
+	if s.Never {
+		measured = "never"
+	}
+	bound := "unbounded"
+	switch {
+	case s.Unbounded:
+	case s.BoundMS == 0:
+		bound = "0" // the next request after the change sees it
+	default:
+		bound = fmtMS(s.BoundMS)
+	}
+	c := cell{{Text: measured + " / " + bound}}
+	if s.Failed > 0 {
+		c = append(c, span{Text: fmt.Sprintf(" ❌ %d failed", s.Failed), Strong: true, Class: "fail"})
+	}
+	return c
 }
 
 func envSection(d *document, f *results.File) {
@@ -160,60 +330,28 @@ func osArch(e results.Env) string {
 	return "(" + e.GOOS + "/" + e.GOARCH + ")"
 }
 
-func headlineSection(d *document, sum Summary) {
-	d.h(2, "Headline")
-	if len(sum.Headline) == 0 {
-		d.p(txt("No load runs were recorded."))
-		return
-	}
-	d.p(txt("Knee: sustained throughput — the knee search result, or else the highest achieved rate at ≥ 99 % success; median over repeats [min–max]. " +
-		"p99 is taken at the highest offered rate every verifier of the scenario ran at; crypt share and slow-path fraction at that rate (else at the verifier's highest rate)."))
-	var rows []cell2
-	for _, r := range sum.Headline {
-		knee := "—"
-		if r.Knee.N > 0 {
-			knee = fmtSpread(r.Knee, fmtNum)
-			if !r.KneeFromSearch {
-				knee += " (best ≥ 99 %)"
-			}
-			if r.KneeCapped {
-				knee = "≥ " + knee + " (search cap)"
-			}
-		}
-		ratio := "—"
-		if !math.IsNaN(r.KneeRatio) && !math.IsInf(r.KneeRatio, 0) {
-			ratio = fmt.Sprintf("%.3f ×", r.KneeRatio)
-		}
-		p99 := "—"
-		if r.P99.N > 0 {
-			p99 = fmtSpread(r.P99, fmtLat) + " @ " + fmtNum(r.CommonRPS) + " req/s"
-		}
-		crypt, slow := "—", "—"
-		if r.Crypt.N > 0 {
-			crypt = fmtSpread(r.Crypt, fmtPct)
-		}
-		if r.SlowFraction.N > 0 && r.Verifier != plotting.NoAuth {
-			slow = fmtSpread(r.SlowFraction, fmtPct)
-		}
-		rows = append(rows, cell2{txt(r.Scenario), cell{{Text: r.Verifier, Strong: true}}, txt(knee), txt(ratio), txt(p99), txt(crypt), txt(slow)})
-	}
-	d.table([]string{"scenario", "verifier", "knee (req/s)", "× no-auth", "p99", "crypt share", "slow path"}, rows)
-}
-
-func targetSection(d *document, sum Summary) {
+func targetSection(d *document, sum analysis.Summary) {
 	d.h(2, "Targets")
 	if len(sum.Targets) == 0 {
 		d.p(txt("No target could be checked: the runs lack a no-auth control knee and CPU samples."))
 	} else {
-		var rows []cell2
+		var met []cell2
 		for _, t := range sum.Targets {
-			res := cell{{Text: "✅ pass", Class: "pass"}}
-			if !t.Pass {
-				res = cell{{Text: "❌ MISSED", Strong: true, Class: "fail"}}
+			if t.Verdict == analysis.Met {
+				met = append(met, cell2{txt(t.Name), txt(t.Scenario), txt(t.Verifier), txt(t.Measured), cell{verdictSpan(t.Verdict)}})
 			}
-			rows = append(rows, cell2{txt(t.Name), txt(t.Scenario), txt(t.Verifier), txt(t.Measured), res})
 		}
-		d.table([]string{"target", "scenario", "verifier", "measured", "result"}, rows)
+		open := len(sum.Targets) - len(met)
+		if open == 0 {
+			d.p(cell{{Text: fmt.Sprintf("✅ all %d targets met", len(met)), Class: "pass"}})
+		} else {
+			d.p(txt(fmt.Sprintf("%d of %d targets met; the others are listed at the top with their reasons.", len(met), len(sum.Targets))))
+		}
+		if len(met) > 0 {
+			d.details(fmt.Sprintf("%d targets met", len(met)))
+			d.table([]string{"target", "scenario", "verifier", "measured", "result"}, met)
+			d.endDetails()
+		}
 	}
 
 	switch {
@@ -232,16 +370,23 @@ func targetSection(d *document, sum Summary) {
 
 	d.h(3, "Runs short of their target rate")
 	if len(sum.Short) == 0 {
-		d.p(txt("None: every run achieved at least 99 % of its offered rate."))
+		d.p(txt("None: every run achieved at least 99 % of its offered rate (knee-search steps above the knee fall short by design and are not counted)."))
 		return
 	}
 	d.callout("warn", cell{{Text: "⚠️ These runs did not reach their offered rate; their latencies describe an overloaded generator or server, not the offered load.", Class: "warn"}})
 	var items []cell
 	for _, r := range sum.Short {
-		items = append(items, cell{{Text: "⚠️ ", Class: "warn"}, {Text: fmt.Sprintf("%s / %s%s, repeat %d: offered %s req/s, achieved %s req/s (%s)",
-			r.Scenario, r.Verifier, phaseSuffix(r), r.Repeat, fmtNum(r.OfferedRPS), fmtNum(r.AchievedRPS), fmtPct(ratio(r.AchievedRPS, r.OfferedRPS)))}})
+		items = append(items, cell{{Text: "⚠️ ", Class: "warn"}, {Text: fmt.Sprintf("%s / %s%s, %s: offered %s req/s, achieved %s req/s (%s)",
+			r.Scenario, r.Verifier, phaseSuffix(r), unitName(r), fmtNum(r.OfferedRPS), fmtNum(r.AchievedRPS), fmtPct(ratio(r.AchievedRPS, r.OfferedRPS)))}})
 	}
 	d.list(items)
+}
+
+func unitName(r results.Run) string {
+	if r.Round > 0 {
+		return "round " + strconv.Itoa(r.Round)
+	}
+	return "repeat " + strconv.Itoa(r.Repeat)
 }
 
 func phaseSuffix(r results.Run) string {
@@ -255,9 +400,20 @@ func revocationSummary(rv results.Revocation) string {
 	return fmt.Sprintf("time to reject %s, %d accepted after, bound %s", fmtMSPtr(rv.TimeToRejectMS, "never"), rv.AcceptedAfter, fmtMSPtr(rv.BoundMS, "none"))
 }
 
-func scenarioSection(d *document, dir string, f *results.File, sc, plotsDir string, plots []string) {
-	d.h(2, "Scenario: "+sc)
-	runs := plotting.ScenarioRuns(f, sc)
+func scenarioSection(d *document, dir string, f *results.File, ss analysis.ScenarioSummary, plotsDir string, plots []string) {
+	title := "Scenario: " + ss.Name
+	if si, ok := f.Info(ss.Name); ok && si.Question != "" {
+		title += " — " + si.Question
+	}
+	d.details(title)
+	if si, ok := f.Info(ss.Name); ok && si.Description != "" {
+		d.p(txt(si.Description))
+	}
+	runs := analysis.ScenarioRuns(f, ss.Name)
+	if len(ss.Rows) > 0 {
+		d.h(3, "Ratios")
+		ratioTable(d, ss)
+	}
 	if len(runs) > 0 {
 		d.h(3, "Runs")
 		runTable(d, runs)
@@ -265,12 +421,64 @@ func scenarioSection(d *document, dir string, f *results.File, sc, plotsDir stri
 	if len(plots) > 0 {
 		d.h(3, "Plots")
 		for _, name := range plots {
-			base := path.Join(filepath.ToSlash(plotsDir), name)
-			d.Blocks = append(d.Blocks, block{Kind: kImage, Alt: name, Path: base + ".png", Link: base + ".svg"})
+			d.image(plotsDir, name, name)
 		}
 	}
-	filesSection(d, dir, sc, runs)
-	securitySection(d, f, sc)
+	filesSection(d, dir, runs)
+	securitySection(d, f, ss.Name)
+	d.endDetails()
+}
+
+// ratioTable is the scenario's per-verifier numbers with their intervals.
+func ratioTable(d *document, ss analysis.ScenarioSummary) {
+	var aa []string
+	for _, m := range analysis.Metrics {
+		if x, ok := analysis.NoiseWidth(ss.Noise[m]); ok {
+			aa = append(aa, fmt.Sprintf("%s ± %.1f %%", m.Label(), 100*x))
+		}
+	}
+	how := "Ratios from repeats, unpaired (no interleaved rounds)."
+	if ss.Rounds {
+		how = "Ratios paired by interleaved round."
+	}
+	if len(aa) > 0 {
+		how += " A/A noise floor: " + strings.Join(aa, ", ") + "."
+	} else {
+		how += " No A/A row: differences are judged against 1."
+	}
+	d.p(txt(how + " Knee: median of the repeated searches [min–max]."))
+	var rows []cell2
+	for _, r := range ss.Rows {
+		knee := "—"
+		if r.Knee.N > 0 {
+			knee = fmtSpread(r.Knee, fmtNum)
+			if !r.KneeFromSearch {
+				knee += " (best ≥ 99 %)"
+			}
+			if r.KneeCapped {
+				knee = "≥ " + knee + " (search cap)"
+			}
+		}
+		p99 := "—"
+		if r.P99.N > 0 {
+			p99 = fmtSpread(r.P99, fmtLat) + " @ " + fmtNum(r.CommonRPS) + " req/s"
+		}
+		crypt, slow := "—", "—"
+		if r.Crypt.N > 0 {
+			crypt = fmtSpread(r.Crypt, fmtPct)
+		}
+		if r.SlowFraction.N > 0 && !analysis.IsControl(r.Verifier) {
+			slow = fmtSpread(r.SlowFraction, fmtPct)
+		}
+		none := analysis.Difference{Kind: -1}
+		rows = append(rows, cell2{cell{{Text: r.Verifier, Strong: true}},
+			txt(knee), ratioCell(r.VsControl[analysis.MetricKnee], ss.VersusControl(r.Verifier, analysis.MetricKnee), r.Verifier),
+			txt(fmtSpread(r.CPU, fmtCPU)), ratioCell(r.VsControl[analysis.MetricCPU], ss.VersusControl(r.Verifier, analysis.MetricCPU), r.Verifier),
+			ratioCell(baselineRatio(r.VsBaseline[analysis.MetricCPU], r.Verifier), none, r.Verifier),
+			txt(p99), ratioCell(r.VsControl[analysis.MetricP99], ss.VersusControl(r.Verifier, analysis.MetricP99), r.Verifier),
+			txt(crypt), txt(slow)})
+	}
+	d.table([]string{"verifier", "knee (req/s)", "knee × no-auth", "CPU/req", "CPU × no-auth", "CPU × uncached", "p99", "p99 × no-auth", "crypt share", "slow path"}, rows)
 }
 
 func runTable(d *document, runs []results.Run) {
@@ -278,7 +486,7 @@ func runTable(d *document, runs []results.Run) {
 	sort.SliceStable(runs, func(a, b int) bool {
 		ra, rb := runs[a], runs[b]
 		if ra.Verifier != rb.Verifier {
-			return plotting.VerifierLess(ra.Verifier, rb.Verifier)
+			return analysis.VerifierLess(ra.Verifier, rb.Verifier)
 		}
 		if ca, cb := setup(ra), setup(rb); ca != cb {
 			return ca < cb
@@ -289,7 +497,7 @@ func runTable(d *document, runs []results.Run) {
 		if ra.OfferedRPS != rb.OfferedRPS {
 			return ra.OfferedRPS < rb.OfferedRPS
 		}
-		return ra.Repeat < rb.Repeat
+		return analysis.Unit(ra) < analysis.Unit(rb)
 	})
 	var rows []cell2
 	for _, r := range runs {
@@ -302,7 +510,7 @@ func runTable(d *document, runs []results.Run) {
 			achieved = cell{{Text: fmtNum(r.AchievedRPS) + " ⚠️ short", Class: "warn"}}
 		}
 		success := txt(fmtPct(r.SuccessRatio))
-		if r.SuccessRatio < plotting.MinSuccess {
+		if r.SuccessRatio < analysis.MinSuccess {
 			success = cell{{Text: fmtPct(r.SuccessRatio), Class: "warn"}}
 		}
 		cs, vs := r.CPUShare, r.VerifierStats
@@ -313,17 +521,20 @@ func runTable(d *document, runs []results.Run) {
 		cost := "—"
 		if r.CPUSecondsPer1kReq > 0 {
 			cost = strconv.FormatFloat(r.CPUSecondsPer1kReq, 'g', 3, 64)
+			if r.CPUSource != "" {
+				cost += " (" + r.CPUSource + ")"
+			}
 		}
 		l := r.Latency
 		rows = append(rows, cell2{
-			cell{{Text: r.Verifier, Strong: true}}, txt(orDash(phase)), txt(strconv.Itoa(r.Repeat)), txt(orDash(setup(r))),
+			cell{{Text: r.Verifier, Strong: true}}, txt(orDash(phase)), txt(strconv.Itoa(analysis.Unit(r))), txt(orDash(setup(r))),
 			txt(fmtNum(r.OfferedRPS)), achieved, success,
 			txt(fmtLat(l.P50)), txt(fmtLat(l.P90)), txt(fmtLat(l.P99)), txt(fmtLat(l.P999)), txt(fmtLat(l.Max)),
 			txt(shares[0]), txt(shares[1]), txt(shares[2]), txt(shares[3]), txt(cost),
 			txt(u(vs.Fast)), txt(u(vs.Slow)), txt(u(vs.Fallback)), txt(u(vs.Resets)), txt(u(vs.Stats)), txt(u(vs.Rejected)),
 		})
 	}
-	d.table([]string{"verifier", "phase", "rep", "setup", "offered", "achieved", "success",
+	d.table([]string{"verifier", "phase", "round", "setup", "offered", "achieved", "success",
 		"p50", "p90", "p99", "p99.9", "max",
 		"crypt", "shadow_read", "stat", "other", "CPU-s/1k req",
 		"fast", "slow", "fallback", "resets", "stats", "rejected"}, rows)
@@ -350,44 +561,43 @@ func setup(r results.Run) string {
 	return strings.Join(parts, " ")
 }
 
-func filesSection(d *document, dir, sc string, runs []results.Run) {
+// filesSection links the files results.json names for each run: flame
+// graph, profile, folded stacks, vegeta results and the differential
+// flame graphs against uncached.
+func filesSection(d *document, dir string, runs []results.Run) {
 	var rows []cell2
 	var embeds []block
+	var diffs []cell
 	for _, r := range runs {
+		if r.DiffFlamegraphs != nil {
+			var c cell
+			for _, g := range []struct{ kind, rel string }{{"grown", r.DiffFlamegraphs.Grown}, {"shrunk", r.DiffFlamegraphs.Shrunk}} {
+				if ok, exists := local(dir, g.rel); !ok || !exists {
+					continue
+				}
+				if len(c) == 0 {
+					c = append(c, span{Text: fmt.Sprintf("%s vs %s (%s): ", r.Verifier, results.BaselineVerifier, unitName(r))})
+				} else {
+					c = append(c, span{Text: " · "})
+				}
+				c = append(c, span{Text: g.kind, Href: g.rel})
+				embeds = append(embeds, block{Kind: kEmbed, Path: g.rel, Alt: "differential flame graph: " + r.Verifier + " vs " + results.BaselineVerifier + ", " + g.kind})
+			}
+			if len(c) > 0 {
+				diffs = append(diffs, c)
+			}
+		}
 		if r.Profile == "" && r.Flamegraph == "" && r.Folded == "" && r.ResultsFile == "" {
 			continue
 		}
 		rows = append(rows, cell2{
-			cell{{Text: r.Verifier, Strong: true}}, txt(fmtNum(r.OfferedRPS) + phaseSuffix(r)), txt(strconv.Itoa(r.Repeat)),
+			cell{{Text: r.Verifier, Strong: true}}, txt(fmtNum(r.OfferedRPS) + phaseSuffix(r)), txt(strconv.Itoa(analysis.Unit(r))),
 			fileLink(dir, "flame graph", r.Flamegraph), fileLink(dir, "profile", r.Profile),
 			fileLink(dir, "folded", r.Folded), fileLink(dir, "vegeta results", r.ResultsFile),
 		})
 		if ok, exists := local(dir, r.Flamegraph); ok && exists {
 			embeds = append(embeds, block{Kind: kEmbed, Path: r.Flamegraph,
-				Alt: fmt.Sprintf("flame graph: %s @ %s req/s, repeat %d", r.Verifier, fmtNum(r.OfferedRPS), r.Repeat)})
-		}
-	}
-	// Differential flame graphs against uncached, when the pipeline made them.
-	var diffs []cell
-	for _, v := range plotting.Verifiers(runs) {
-		if v == plotting.Uncached {
-			continue
-		}
-		var c cell
-		for _, kind := range []string{"grown", "shrunk"} {
-			rel := path.Join("flamegraphs", sc, "diff-"+v+"-vs-uncached-"+kind+".svg")
-			if ok, exists := local(dir, rel); ok && exists {
-				if len(c) == 0 {
-					c = append(c, span{Text: v + " vs uncached: "})
-				} else {
-					c = append(c, span{Text: " · "})
-				}
-				c = append(c, span{Text: kind, Href: rel})
-				embeds = append(embeds, block{Kind: kEmbed, Path: rel, Alt: "differential flame graph: " + v + " vs uncached, " + kind})
-			}
-		}
-		if len(c) > 0 {
-			diffs = append(diffs, c)
+				Alt: fmt.Sprintf("flame graph: %s @ %s req/s, %s", r.Verifier, fmtNum(r.OfferedRPS), unitName(r))})
 		}
 	}
 	if len(rows) == 0 && len(diffs) == 0 {
@@ -395,7 +605,7 @@ func filesSection(d *document, dir, sc string, runs []results.Run) {
 	}
 	d.h(3, "Flame graphs and profiles")
 	if len(rows) > 0 {
-		d.table([]string{"verifier", "offered", "rep", "flame graph", "profile", "folded", "vegeta results"}, rows)
+		d.table([]string{"verifier", "offered", "round", "flame graph", "profile", "folded", "vegeta results"}, rows)
 	}
 	if len(diffs) > 0 {
 		d.p(txt("Differential flame graphs (grown: more samples than uncached, shrunk: fewer):"))
@@ -414,7 +624,8 @@ func local(dir, rel string) (ok, exists bool) {
 }
 
 // fileLink links a file of the report dir; anything else is shown as text
-// so the HTML never references outside resources.
+// so the HTML never references outside resources, and a named file that
+// is not there is marked rather than linked.
 func fileLink(dir, label, rel string) cell {
 	if rel == "" {
 		return txt("—")
@@ -423,11 +634,10 @@ func fileLink(dir, label, rel string) cell {
 	if !ok {
 		return cell{{Text: rel, Code: true}}
 	}
-	c := cell{{Text: label, Href: filepath.ToSlash(rel)}}
 	if !exists {
-		c = append(c, span{Text: " (missing)", Class: "warn"})
+		return cell{{Text: label}, {Text: " (missing)", Class: "warn"}}
 	}
-	return c
+	return cell{{Text: label, Href: path.Clean(filepath.ToSlash(rel))}}
 }
 
 func securitySection(d *document, f *results.File, sc string) {
@@ -442,7 +652,7 @@ func securitySection(d *document, f *results.File, sc string) {
 	}
 	sort.SliceStable(revs, func(a, b int) bool {
 		if revs[a].Verifier != revs[b].Verifier {
-			return plotting.VerifierLess(revs[a].Verifier, revs[b].Verifier)
+			return analysis.VerifierLess(revs[a].Verifier, revs[b].Verifier)
 		}
 		return revs[a].Event < revs[b].Event
 	})
@@ -497,6 +707,28 @@ func fmtNum(x float64) string {
 	}
 }
 
+// fmtCPU formats CPU-seconds per 1000 requests as CPU time per request.
+func fmtCPU(s1k float64) string {
+	if math.IsNaN(s1k) || s1k <= 0 {
+		return "—"
+	}
+	return fmtNS(s1k * 1e6) // s per 1000 req = 1e6 ns per req
+}
+
+// fmtNS formats a duration given in nanoseconds.
+func fmtNS(ns float64) string {
+	switch {
+	case math.IsNaN(ns) || ns <= 0:
+		return "—"
+	case ns < 1000:
+		return fmt.Sprintf("%.0f ns", ns)
+	case ns < 1e6:
+		return fmt.Sprintf("%.1f µs", ns/1e3)
+	default:
+		return fmt.Sprintf("%.2f ms", ns/1e6)
+	}
+}
+
 // fmtPct formats a 0..1 fraction as a percentage; small values keep two
 // decimals so the 1 % target stays readable.
 func fmtPct(x float64) string {
@@ -524,18 +756,22 @@ func fmtLat(us float64) string {
 	}
 }
 
+func fmtMS(ms float64) string {
+	if ms >= 1000 {
+		return fmt.Sprintf("%.2f s", ms/1000)
+	}
+	return fmt.Sprintf("%.1f ms", ms)
+}
+
 func fmtMSPtr(p *float64, ifNil string) string {
 	if p == nil {
 		return ifNil
 	}
-	if *p >= 1000 {
-		return fmt.Sprintf("%.2f s", *p/1000)
-	}
-	return fmt.Sprintf("%.1f ms", *p)
+	return fmtMS(*p)
 }
 
 // fmtSpread shows the median and, when repeats differ, [min–max].
-func fmtSpread(s plotting.Spread, f func(float64) string) string {
+func fmtSpread(s analysis.Spread, f func(float64) string) string {
 	if s.N == 0 {
 		return "—"
 	}

@@ -1,7 +1,10 @@
 package report
 
 import (
+	"flag"
+	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -10,94 +13,78 @@ import (
 	"github.com/authbench/authbench/internal/results"
 )
 
+var update = flag.Bool("update", false, "rewrite testdata/report.md.golden from the current output")
+
 func ptr(v float64) *float64 { return &v }
 
-// synthetic builds a run with one of everything the report must surface:
-// an interrupted flag, a failed revocation, a run short of its target, a
-// missed knee target and a missed crypt-share target.
-func synthetic() *results.File {
-	f := &results.File{
-		RunID:       "2026-05-01T10-00-00Z-abc123",
-		Interrupted: true,
-		Notes:       []string{"generator shared 2 CPUs with the server <script>alert(1)</script>"},
-		Env: results.Env{GoVersion: "go1.26.0", GOOS: "linux", GOARCH: "amd64", CPUModel: "Test CPU 9000",
-			NumCPU: 4, GOMAXPROCS: 2, Commit: "abc123", HashScheme: "sha256-crypt", HashCost: 5000,
-			Date: "2026-05-01T10:00:00Z", LoadSetup: "generator pinned to CPU 0-1"},
-	}
-	type spec struct {
-		v     string
-		knee  float64
-		crypt float64
-	}
-	for _, s := range []spec{{"noauth", 20000, 0}, {"uncached", 900, 0.9}, {"generation", 19600, 0.004}, {"mtime", 19500, 0.05}, {"ttl", 18000, 0.002}} {
-		for rep := range 2 {
-			for _, rate := range []float64{500, 1000} {
-				r := results.Run{Scenario: "steady", Verifier: s.v, Phase: "constant", Repeat: rep, Tokens: 10,
-					OfferedRPS: rate, AchievedRPS: rate, SuccessRatio: 1, ExpectedRatio: 1,
-					Latency:            results.Latency{P50: 120, P90: 300, P99: 800 + float64(rep), P999: 2500, Max: 9000},
-					CPUShare:           results.CPUShare{Crypt: s.crypt, ShadowRead: 0.02, Stat: 0.01, Other: 0.97 - s.crypt, Samples: 500},
-					CPUSecondsPer1kReq: 0.2,
-					VerifierStats:      results.VerifierStats{Fast: 990, Slow: 10, Fallback: 1},
-					SlowFraction:       0.01,
-				}
-				if s.v == "uncached" && rate == 1000 {
-					r.AchievedRPS, r.ShortOfTarget, r.SuccessRatio = 880, true, 0.97
-				}
-				if rate == 1000 && rep == 0 {
-					r.Flamegraph = "flamegraphs/steady/" + s.v + ".svg"
-					r.Profile = "profiles/steady/" + s.v + ".pb.gz"
-					r.ResultsFile = "https://evil.example/results.bin"
-				}
-				f.Runs = append(f.Runs, r)
-			}
-			f.Runs = append(f.Runs, results.Run{Scenario: "steady", Verifier: s.v, Repeat: rep, Tokens: 10,
-				OfferedRPS: 1000, AchievedRPS: 1000, SuccessRatio: 1, KneeRPS: s.knee})
-		}
-		if s.v == "noauth" {
-			continue
-		}
-		f.Revocations = append(f.Revocations, results.Revocation{
-			Scenario: "steady", Verifier: s.v, Event: "revoke-api", TimeToRejectMS: ptr(3), BoundMS: ptr(60000),
-			Converged: true, Pass: s.v != "ttl", AcceptedAfter: map[bool]int{true: 0, false: 17}[s.v != "ttl"],
-			Timeline: []results.ProbePoint{{TMS: -10, Accepted: true}, {TMS: 5, Accepted: s.v == "ttl"}},
-		})
+// fixture is the checked-in results file (testdata/results.json): an
+// interrupted run with three interleaved rounds of a matrix variant
+// (steady/tokens=100) with the no-auth control and its A/A copy, an
+// invalid flood measured in repeats, revocations of every event class
+// (one failed), a run short of its rate, knee steps above the knee, a
+// missed knee target and an external results "file".
+func fixture(t *testing.T) *results.File {
+	t.Helper()
+	f, err := results.Read(filepath.Join("testdata", results.FileName))
+	if err != nil {
+		t.Fatal(err)
 	}
 	return f
 }
 
-// reportDir lays out what a run leaves behind: flame graphs (one too large
-// to embed), a differential flame graph, no profiles.
-func reportDir(t *testing.T) string {
+// reportDir lays out the files results.json names: small SVGs, a flame
+// graph too large to embed (ttl), and one profile left missing (mtime).
+func reportDir(t *testing.T, f *results.File) string {
 	t.Helper()
 	dir := t.TempDir()
-	fg := filepath.Join(dir, "flamegraphs", "steady")
-	if err := os.MkdirAll(fg, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	small := `<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>`
-	for _, v := range []string{"noauth", "uncached", "generation", "mtime"} {
-		if err := os.WriteFile(filepath.Join(fg, v+".svg"), []byte(small), 0o644); err != nil {
+	write := func(rel, content string) {
+		p := filepath.Join(dir, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	large := small + "<!--" + strings.Repeat("x", 4096) + "-->"
-	if err := os.WriteFile(filepath.Join(fg, "ttl.svg"), []byte(large), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(fg, "diff-generation-vs-uncached-grown.svg"), []byte(small), 0o644); err != nil {
-		t.Fatal(err)
+	for _, r := range f.Runs {
+		paths := []string{r.Profile, r.Folded, r.Flamegraph, r.ResultsFile}
+		if r.DiffFlamegraphs != nil {
+			paths = append(paths, r.DiffFlamegraphs.Grown, r.DiffFlamegraphs.Shrunk)
+		}
+		for _, p := range paths {
+			switch {
+			case p == "" || strings.Contains(p, ":"):
+			case r.Verifier == "mtime" && p == r.Profile:
+			case r.Verifier == "ttl" && p == r.Flamegraph:
+				write(p, small+"<!--"+strings.Repeat("x", 4096)+"-->")
+			default:
+				write(p, small)
+			}
+		}
 	}
 	return dir
 }
 
 func TestWrite(t *testing.T) {
 	t.Parallel()
-	dir := reportDir(t)
-	if err := Write(dir, synthetic(), Options{MaxEmbedBytes: 1024}); err != nil {
+	f := fixture(t)
+	dir := reportDir(t, f)
+	if err := Write(dir, f, Options{MaxEmbedBytes: 1024}); err != nil {
 		t.Fatal(err)
 	}
 	md := read(t, filepath.Join(dir, MarkdownFile))
 	html := read(t, filepath.Join(dir, HTMLFile))
+
+	golden := filepath.Join("testdata", "report.md.golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(md), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := read(t, golden); md != want {
+		t.Errorf("report.md differs from %s (run go test ./internal/report -run TestWrite -update and review the diff)", golden)
+	}
 
 	for _, tc := range []struct {
 		name, want string
@@ -109,38 +96,53 @@ func TestWrite(t *testing.T) {
 		{"cores", "4 / 2"},
 		{"hash", "sha256-crypt / 5000"},
 		{"load setup", "generator pinned to CPU 0-1"},
-		{"headline", "× no-auth"},
+		{"headline ratio", "CPU × no-auth"},
+		{"noise floor", "A/A noise floor"},
+		{"indistinguishable", "indistinguishable (± "},
+		{"interval", "× \\["},
+		{"staleness never", "never / unbounded"},
 		{"security fail", "❌ FAIL"},
 		{"target missed", "❌ MISSED"},
-		{"target pass", "✅ pass"},
+		{"target inconclusive", "❔ inconclusive"},
+		{"passes collapsed", "targets met</summary>"},
+		{"scenario question", "<summary>Scenario: steady/tokens=100 — at a constant rate of valid requests"},
 		{"short of target", "⚠️ short"},
-		{"short list", "offered 1000 req/s, achieved 880 req/s"},
-		{"flame graph link", "flamegraphs/steady/generation.svg"},
-		{"diff link", "flamegraphs/steady/diff-generation-vs-uncached-grown.svg"},
+		{"short list", "offered 500 req/s, achieved 470 req/s"},
+		{"flame graph link", "flamegraphs/steady_tokens-100/generation-r0.svg"},
+		{"diff link", "flamegraphs/steady_tokens-100/diff-generation-vs-uncached-grown.svg"},
 		{"missing profile", "(missing)"},
-		{"plot", "plots/knee-steady.png"},
-		{"staleness plot", "plots/staleness-steady-revoke-api.png"},
-		{"latency", "800 µs"},
+		{"plot", "plots/knee-steady_tokens-100.png"},
+		{"trade-off plot", "plots/tradeoff.png"},
+		{"staleness plot", "plots/staleness-manual-edit-manual-edit_bench_pbs_t0.png"},
+		{"bound zero", "1.0 ms / 0"},
+		{"latency", "900 µs"},
 	} {
 		if !strings.Contains(md, tc.want) {
 			t.Errorf("report.md: no %s (%q)", tc.name, tc.want)
 		}
 	}
-	// The headline precedes the targets, which precede the scenarios.
-	if h, tg, sc := strings.Index(md, "## Headline"), strings.Index(md, "## Targets"), strings.Index(md, "## Scenario: steady"); !(h >= 0 && h < tg && tg < sc) {
-		t.Errorf("section order headline %d, targets %d, scenario %d", h, tg, sc)
+	// The warnings, then the headline, then the targets, then the scenarios.
+	if i, h, e, tg, sc := strings.Index(md, "Interrupted run"), strings.Index(md, "## Headline"), strings.Index(md, "## Environment"),
+		strings.Index(md, "## Targets"), strings.Index(md, "## Scenarios"); !(i >= 0 && i < h && h < e && e < tg && tg < sc) {
+		t.Errorf("section order interrupted %d, headline %d, environment %d, targets %d, scenarios %d", i, h, e, tg, sc)
 	}
-	if i, e := strings.Index(md, "Interrupted run"), strings.Index(md, "## Environment"); i > e {
-		t.Error("interrupted warning is not at the top")
+	if m, h := strings.Index(md, "targets MISSED"), strings.Index(md, "## Headline"); m < 0 || m > h {
+		t.Error("missed targets are not listed above the headline")
 	}
 	if strings.Contains(md, "evil.example](") {
 		t.Error("report.md links an external results file")
+	}
+	// Knee steps above the knee are not "runs that fell short".
+	if strings.Contains(md, "(knee-step), round") {
+		t.Error("a knee step above the knee is listed as short")
 	}
 
 	for _, tc := range []struct{ name, want string }{
 		{"fail in red", `class="fail"`},
 		{"security fail", "❌ FAIL"},
-		{"embedded png", `src="data:image/png;base64,`},
+		{"headline id", `<table id="headline">`},
+		{"collapsible scenario", "<details><summary>Scenario: steady/tokens=100"},
+		{"embedded png or svg plot", `<img class="plot" alt="`},
 		{"embedded flame graph", `src="data:image/svg`}, // "+" is written as &#43;
 		{"large flame graph linked", "too large to embed"},
 		{"note escaped", "&lt;script&gt;"},
@@ -166,6 +168,73 @@ func TestWrite(t *testing.T) {
 			t.Errorf("image not embedded: %.60s", m[1])
 		}
 	}
+
+	// Every local link of both files resolves to a file in the run dir,
+	// the matrix variant's slugged diff flame graphs included.
+	mdLink := regexp.MustCompile(`\]\(([^)]+)\)`)
+	htmlLink := regexp.MustCompile(`href="([^"]+)"`)
+	for _, tc := range []struct {
+		file  string
+		links [][]string
+	}{
+		{MarkdownFile, mdLink.FindAllStringSubmatch(md, -1)},
+		{HTMLFile, htmlLink.FindAllStringSubmatch(html, -1)},
+	} {
+		diffs := 0
+		for _, m := range tc.links {
+			rel := strings.ReplaceAll(m[1], "&#43;", "+")
+			if unesc, err := unescapePath(rel); err == nil {
+				rel = unesc
+			}
+			if strings.Contains(rel, "diff-") {
+				diffs++
+			}
+			if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(rel))); err != nil {
+				t.Errorf("%s links %q, which does not resolve: %v", tc.file, m[1], err)
+			}
+		}
+		if diffs < 8 { // grown and shrunk of four cached verifiers
+			t.Errorf("%s links %d diff flame graphs, want 8", tc.file, diffs)
+		}
+	}
+}
+
+// unescapePath undoes mdURL's per-segment escaping.
+func unescapePath(p string) (string, error) {
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		u, err := url.PathUnescape(s)
+		if err != nil {
+			return "", err
+		}
+		segs[i] = u
+	}
+	return path.Join(segs...), nil
+}
+
+// TestOldResults: a file from before interleaved rounds (one repeat, no
+// A/A copy) still makes a report, its ratios marked as having no interval.
+func TestOldResults(t *testing.T) {
+	t.Parallel()
+	f := &results.File{RunID: "old"}
+	for _, v := range []string{"noauth", "uncached", "ttl"} {
+		f.Runs = append(f.Runs, results.Run{Scenario: "steady", Verifier: v, Phase: results.PhaseConstant, Tokens: 10,
+			OfferedRPS: 500, AchievedRPS: 500, Requests: 5000, SuccessRatio: 1, CPUSecondsPer1kReq: map[string]float64{"noauth": 0.05, "uncached": 2, "ttl": 0.06}[v],
+			CPUShare: results.CPUShare{Crypt: map[string]float64{"uncached": 0.9}[v], Other: 1, Samples: 100}})
+	}
+	dir := t.TempDir()
+	if err := Write(dir, f, Options{NoPlots: true}); err != nil {
+		t.Fatal(err)
+	}
+	md := read(t, filepath.Join(dir, MarkdownFile))
+	for _, want := range []string{"n/a, 1 round", "No A/A row", "inconclusive", "n/a (1 round)"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report.md of an old file: no %q", want)
+		}
+	}
+	if strings.Contains(md, "MISSED") {
+		t.Error("a single value was judged MISSED")
+	}
 }
 
 func TestWriteNoPlotsEmptyFile(t *testing.T) {
@@ -187,48 +256,8 @@ func TestWriteNoPlotsEmptyFile(t *testing.T) {
 
 func TestWriteRejectsOutsidePlotsDir(t *testing.T) {
 	t.Parallel()
-	if err := Write(t.TempDir(), synthetic(), Options{PlotsDir: "../elsewhere"}); err == nil {
+	if err := Write(t.TempDir(), fixture(t), Options{PlotsDir: "../elsewhere"}); err == nil {
 		t.Error("plots dir outside the report dir accepted")
-	}
-}
-
-func TestSummarizeTargets(t *testing.T) {
-	t.Parallel()
-	s := Summarize(synthetic(), Options{})
-	want := map[string]bool{ // name|verifier -> pass
-		"knee ≥ 0.95 × no-auth|generation":         true,  // 0.98
-		"knee ≥ 0.95 × no-auth|mtime":              true,  // 0.975
-		"knee ≥ 0.95 × no-auth|ttl":                false, // 0.90
-		"crypt share ≥ 80.0 % (uncached)|uncached": true,
-		"crypt share ≤ 1.00 % (cached)|generation": true,
-		"crypt share ≤ 1.00 % (cached)|mtime":      false,
-		"crypt share ≤ 1.00 % (cached)|ttl":        true,
-	}
-	got := map[string]bool{}
-	for _, tg := range s.Targets {
-		got[tg.Name+"|"+tg.Verifier] = tg.Pass
-	}
-	if len(got) != len(want) {
-		t.Errorf("targets %v, want %v", got, want)
-	}
-	for k, pass := range want {
-		if g, ok := got[k]; !ok || g != pass {
-			t.Errorf("target %s: pass=%v (present %v), want %v", k, g, ok, pass)
-		}
-	}
-	if len(s.Short) != 2 {
-		t.Errorf("%d short runs, want 2", len(s.Short))
-	}
-	if len(s.Failed) != 1 || s.Failed[0].Verifier != "ttl" {
-		t.Errorf("failed revocations %v, want ttl only", s.Failed)
-	}
-	for _, r := range s.Headline {
-		if r.Verifier == "generation" && (r.CommonRPS != 1000 || r.P99.Median != 800.5) {
-			t.Errorf("generation headline: common %v p99 %v, want 1000 and 800.5", r.CommonRPS, r.P99.Median)
-		}
-	}
-	if only := Summarize(synthetic(), Options{TargetScenarios: []string{"other"}}); len(only.Targets) != 0 {
-		t.Errorf("targets outside TargetScenarios: %v", only.Targets)
 	}
 }
 
@@ -244,6 +273,8 @@ func TestFormat(t *testing.T) {
 		{fmtNum(12.345), "12.3"},
 		{fmtMSPtr(nil, "never"), "never"},
 		{fmtMSPtr(ptr(2500), ""), "2.50 s"},
+		{fmtCPU(0.05), "50.0 µs"},
+		{fmtNS(612), "612 ns"},
 		{txt("a|b_c").markdown(), `a\|b\_c`},
 	}
 	for i, tc := range tests {

@@ -39,6 +39,16 @@ const (
 	DirPlots       = "plots"
 )
 
+// Files at the top of a run directory (besides FileName).
+const (
+	// BenchFile is the run's HTTP results in Go benchmark format
+	// (WriteBenchFormat).
+	BenchFile = "bench.txt"
+	// MicrobenchFile is the verifier microbenchmarks (make bench-go) when
+	// saved beside the run; the report reads the hit-path cost from it.
+	MicrobenchFile = "bench-go.txt"
+)
+
 // RunDirs are the subdirectories the runner creates and `bench report`
 // copies when merging shards.
 func RunDirs() []string {
@@ -48,8 +58,18 @@ func RunDirs() []string {
 // Slug turns a variant name such as "steady/tokens=100" into one safe path
 // element ("steady_tokens-100"). Every stage that names a file after a
 // scenario or variant uses it, so writers and readers agree.
+//
+// Any other character outside [A-Za-z0-9._-] (an event name's ':' or '!')
+// becomes '_' too, so a slug is safe as a file name and in a relative URL.
 func Slug(s string) string {
-	return strings.NewReplacer("/", "_", ",", "_", "=", "-", " ", "_").Replace(s)
+	s = strings.NewReplacer("/", "_", ",", "_", "=", "-", " ", "_").Replace(s)
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			return r
+		}
+		return '_'
+	}, s)
 }
 
 // Layout builds the relative paths of a run directory's files. All paths

@@ -120,3 +120,17 @@ func TestBenchFormatParses(t *testing.T) {
 		t.Errorf("%d benchmark lines, want 2 (knee steps are not results)", n)
 	}
 }
+
+func TestSlug(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"steady/tokens=100", "steady_tokens-100"},
+		{"concurrency/concurrency=8,gomaxprocs=2", "concurrency_concurrency-8_gomaxprocs-2"},
+		{"churn api-rotate:self:bench@pbs!t0", "churn_api-rotate_self_bench_pbs_t0"},
+		{"plain.name_1", "plain.name_1"},
+	}
+	for _, tc := range tests {
+		if got := Slug(tc.in); got != tc.want {
+			t.Errorf("Slug(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,244 @@
+package analysis
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strings"
+
+	"golang.org/x/perf/benchfmt"
+
+	"github.com/authbench/authbench/impl"
+	"github.com/authbench/authbench/internal/results"
+)
+
+// FloodScenario is the scenario whose crypt share the headline shows: 90 %
+// wrong secrets, which no verifier may cache.
+const FloodScenario = "invalid-flood"
+
+// EventClass groups revocation events by what changed the token file.
+type EventClass string
+
+// Event classes, in headline order.
+const (
+	ClassAPISelf    EventClass = "API, same process"
+	ClassAPIOther   EventClass = "API, other process"
+	ClassManualEdit EventClass = "manual edit"
+	ClassRestore    EventClass = "mtime-preserving restore"
+)
+
+// EventClasses lists the classes in headline order.
+var EventClasses = []EventClass{ClassAPISelf, ClassAPIOther, ClassManualEdit, ClassRestore}
+
+// IsFileEdit reports whether c changes the file by hand (the trade-off
+// chart's x axis).
+func (c EventClass) IsFileEdit() bool { return c == ClassManualEdit || c == ClassRestore }
+
+// ClassOf maps a revocation event name ("api-rotate:other:id",
+// "manual-edit:id", ...) to its class; api-add is not a revocation.
+func ClassOf(event string) (EventClass, bool) {
+	kind, rest, _ := strings.Cut(event, ":")
+	switch kind {
+	case "api-rotate", "api-revoke":
+		if strings.HasPrefix(rest, "other:") {
+			return ClassAPIOther, true
+		}
+		return ClassAPISelf, true
+	case "manual-edit", "coarse-mtime", "stale-stat":
+		return ClassManualEdit, true
+	case "manual-restore":
+		return ClassRestore, true
+	}
+	return "", false
+}
+
+// Staleness is the worst measured time an old secret kept working after
+// the events of one class, next to the declared bound.
+type Staleness struct {
+	N int // events measured
+	// WorstMS is the longest time to reject (ms); Never is set when some
+	// event's old secret was never rejected within the probe.
+	WorstMS float64
+	Never   bool
+	// BoundMS is the largest declared bound; Unbounded when any is.
+	BoundMS   float64
+	Unbounded bool
+	Failed    int // events whose check failed
+}
+
+// StalenessOf collects the measured staleness per verifier and class.
+func StalenessOf(f *results.File) map[string]map[EventClass]Staleness {
+	out := map[string]map[EventClass]Staleness{}
+	for _, rv := range f.Revocations {
+		c, ok := ClassOf(rv.Event)
+		if !ok {
+			continue
+		}
+		if out[rv.Verifier] == nil {
+			out[rv.Verifier] = map[EventClass]Staleness{}
+		}
+		s := out[rv.Verifier][c]
+		s.N++
+		if rv.TimeToRejectMS == nil {
+			s.Never = true
+		} else {
+			s.WorstMS = math.Max(s.WorstMS, *rv.TimeToRejectMS)
+		}
+		if rv.BoundMS == nil {
+			s.Unbounded = true
+		} else {
+			s.BoundMS = math.Max(s.BoundMS, *rv.BoundMS)
+		}
+		if !rv.Pass {
+			s.Failed++
+		}
+		out[rv.Verifier][c] = s
+	}
+	return out
+}
+
+// WorstFileEdit returns the worst staleness over the file-edit classes:
+// ok is false when none was measured.
+func WorstFileEdit(m map[EventClass]Staleness) (ms float64, never, ok bool) {
+	for c, s := range m {
+		if c.IsFileEdit() && s.N > 0 {
+			ok = true
+			never = never || s.Never
+			ms = math.Max(ms, s.WorstMS)
+		}
+	}
+	return ms, never, ok
+}
+
+// HitPath reads Go benchmark output (make bench-go) and returns the
+// hit-path ns/op of each verifier (BenchmarkVerify/<name>/hit), over the
+// file's repeated lines.
+func HitPath(r io.Reader, fileName string) (map[string]Spread, error) {
+	rd := benchfmt.NewReader(r, fileName)
+	vals := map[string][]float64{}
+	for rd.Scan() {
+		res, ok := rd.Result().(*benchfmt.Result)
+		if !ok {
+			continue
+		}
+		base, parts := res.Name.Parts()
+		if string(base) != "Verify" || len(parts) < 2 || string(parts[1]) != "/hit" {
+			continue
+		}
+		if sec, ok := res.Value("sec/op"); ok {
+			v := strings.TrimPrefix(string(parts[0]), "/")
+			vals[v] = append(vals[v], sec*1e9)
+		}
+	}
+	if err := rd.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", fileName, err)
+	}
+	out := map[string]Spread{}
+	for v, xs := range vals {
+		out[v] = SpreadOf(xs)
+	}
+	return out, nil
+}
+
+// OverviewRow is one verifier in the headline table.
+type OverviewRow struct {
+	Verifier string
+	Family   impl.Family // empty for the controls and unknown names
+	// HitNS is the hit-path cost from the microbenchmarks (ns/op); N == 0
+	// without a benchmark file.
+	HitNS Spread
+	// CPU is server CPU-seconds per 1000 requests in the headline scenario.
+	CPU Spread
+	// Ratios to the control and to uncached in the headline scenario.
+	CPUVsControl, CPUVsBaseline, KneeVsControl, KneeVsBaseline Interval
+	// CPUDiff and KneeDiff judge the ratios to the control against the
+	// A/A noise floor.
+	CPUDiff, KneeDiff Difference
+	Staleness         map[EventClass]Staleness
+	// FloodCrypt is the crypt share of server CPU in FloodScenario.
+	FloodCrypt Spread
+}
+
+// Overview is the one-row-per-verifier headline.
+type Overview struct {
+	// Scenario is the variant the cost ratios come from.
+	Scenario string
+	Rows     []OverviewRow
+	Noise    map[Metric]Interval
+}
+
+// BuildOverview picks the headline scenario (the target scenario with the
+// most ratios to the control; ties go to the first) and lays out one row
+// per verifier measured anywhere in the run, in report order.
+func BuildOverview(f *results.File, sum Summary, hit map[string]Spread) Overview {
+	var ov Overview
+	best := -1
+	targets := targetScenarios(f)
+	for _, ss := range sum.Scenarios {
+		if len(targets) > 0 && !slices.Contains(targets, ss.Name) {
+			continue
+		}
+		n := 0
+		for _, r := range ss.Rows {
+			if r.VsControl[MetricCPU].Valid() || r.VsControl[MetricKnee].Valid() {
+				n++
+			}
+		}
+		if n > best {
+			best, ov.Scenario, ov.Noise = n, ss.Name, ss.Noise
+		}
+	}
+	head, _ := sum.Scenario(ov.Scenario)
+	flood, _ := sum.Scenario(FloodScenario)
+	stale := StalenessOf(f)
+	seen := map[string]bool{}
+	var vs []string
+	for _, r := range f.Runs {
+		if !seen[r.Verifier] {
+			seen[r.Verifier] = true
+			vs = append(vs, r.Verifier)
+		}
+	}
+	for v := range stale {
+		if !seen[v] {
+			seen[v] = true
+			vs = append(vs, v)
+		}
+	}
+	for v := range hit {
+		if !seen[v] {
+			seen[v] = true
+			vs = append(vs, v)
+		}
+	}
+	SortVerifiers(vs)
+	for _, v := range vs {
+		row := OverviewRow{Verifier: v, HitNS: hit[v], Staleness: stale[v]}
+		if s, ok := impl.Lookup(v); ok {
+			row.Family = s.Family
+		}
+		if r, ok := head.Row(v); ok {
+			row.CPU = r.CPU
+			row.CPUVsControl, row.CPUVsBaseline = r.VsControl[MetricCPU], r.VsBaseline[MetricCPU]
+			row.KneeVsControl, row.KneeVsBaseline = r.VsControl[MetricKnee], r.VsBaseline[MetricKnee]
+			row.CPUDiff, row.KneeDiff = head.VersusControl(v, MetricCPU), head.VersusControl(v, MetricKnee)
+		}
+		if r, ok := flood.Row(v); ok {
+			row.FloodCrypt = r.Crypt
+		}
+		ov.Rows = append(ov.Rows, row)
+	}
+	return ov
+}
+
+// targetScenarios lists the scenarios whose runs are marked as targets.
+func targetScenarios(f *results.File) []string {
+	var out []string
+	for _, r := range f.Runs {
+		if r.Target && !slices.Contains(out, r.Scenario) {
+			out = append(out, r.Scenario)
+		}
+	}
+	return out
+}

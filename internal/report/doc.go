@@ -36,7 +36,7 @@ const (
 	kTable   = "table"
 	kList    = "list"
 	kImage   = "img"
-	kEmbed   = "embed" // flame graph: embedded in HTML when small enough, omitted in markdown
+	kEmbed   = "embed"      // flame graph: embedded in HTML when small enough, omitted in markdown
 	kDetails = "details"    // opens a collapsible section; Text is its summary
 	kEndDet  = "endDetails" // closes it
 )

@@ -447,8 +447,9 @@ events:
 func TestEstimatedRuntime(t *testing.T) {
 	s := mustParse(t, "control: true\nverifiers: [ttl, mtime]\nload:\n  rate: 1\n  duration: 3s\n  warmup: 1s\n  repeats: 2\n  knee: {start: 1, max: 4, step_duration: 500ms}\nmatrix:\n  tokens: [1, 2]\n")
 	// 2 variants x (2 verifiers + control + its A/A copy) x 3 rounds x
-	// (2 x 4s + 3 steps x 500ms)
-	if got, want := s.EstimatedRuntime(), 2*4*3*(8*time.Second+1500*time.Millisecond); got != want {
+	// (2 x 4s + 3 steps x (500ms + warm-up + cooldown))
+	knee := 3 * (500*time.Millisecond + MaxKneeStepWarmup + KneeCooldown)
+	if got, want := s.EstimatedRuntime(), 2*4*3*(8*time.Second+knee); got != want {
 		t.Errorf("estimate %s, want %s", got, want)
 	}
 }

@@ -91,8 +91,8 @@ const (
 // Quick-mode caps, see (*Scenario).Quick.
 const (
 	QuickDuration  = 750 * time.Millisecond
-	QuickWarmup    = 250 * time.Millisecond
-	QuickKneeStep  = 250 * time.Millisecond
+	QuickWarmup    = 200 * time.Millisecond
+	QuickKneeStep  = 200 * time.Millisecond
 	QuickKneeSteps = 3
 	// QuickRounds keeps two interleaved rounds: a smoke run still shows
 	// a min-max spread and exercises the rotation, within 3 minutes.
@@ -450,6 +450,25 @@ func (k *Knee) searchTime() time.Duration {
 	return time.Duration(len(k.Steps())) * k.StepDuration
 }
 
+// Knee step pacing, shared by the runner and EstimatedRuntime: each step is
+// preceded by a warm-up at its rate (the scenario's warm-up, at most
+// MaxKneeStepWarmup: connections and caches are already warm from the
+// window before) and followed by an idle KneeCooldown that lets a
+// saturated server drain its backlog.
+const (
+	MaxKneeStepWarmup = 100 * time.Millisecond
+	KneeCooldown      = 50 * time.Millisecond
+)
+
+// KneeStepWarmup is the warm-up before each knee step.
+func (l LoadConfig) KneeStepWarmup() time.Duration { return min(l.Warmup, MaxKneeStepWarmup) }
+
+// kneeWallTime is a whole search: every step with its warm-up and
+// cooldown (the search may stop early; this is its bound).
+func (l LoadConfig) kneeWallTime() time.Duration {
+	return l.Knee.searchTime() + time.Duration(len(l.Knee.Steps()))*(l.KneeStepWarmup()+KneeCooldown)
+}
+
 // Param is one matrix coordinate of a variant.
 type Param struct {
 	Axis  string // "tokens", "concurrency" or "gomaxprocs"
@@ -611,7 +630,8 @@ func (s *Scenario) Quick() *Scenario {
 }
 
 // EstimatedRuntime is the summed length of all warm-ups, measured windows
-// and knee steps of every variant, round and verifier (plus the noauth
+// and knee steps (with their warm-ups and cooldowns) of every variant,
+// round and verifier (plus the noauth
 // control and its A/A copy when Control is set). It excludes setup such as
 // hashing the tokens and starting servers, and is what the suite budget
 // test adds up.
@@ -619,11 +639,11 @@ func (s *Scenario) EstimatedRuntime() time.Duration {
 	l := s.Load
 	var perRun time.Duration
 	if l.Shape == ShapeKnee {
-		perRun = l.Warmup + l.Measured()
+		perRun = l.Warmup + l.kneeWallTime()
 	} else {
 		perRun = time.Duration(l.Repeats) * (l.Warmup + l.Duration)
 		if l.Knee != nil {
-			perRun += l.Knee.searchTime()
+			perRun += l.kneeWallTime()
 		}
 	}
 	perRun *= time.Duration(max(1, l.Rounds))

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync/atomic"
-	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
@@ -230,7 +229,7 @@ func (r *runner) knee(ctx context.Context, sc *scenarios.Scenario, c *cell, roun
 	k := sc.Load.Knee
 	ko := loadgen.KneeOptions{
 		StartRate: k.Start, MaxRate: k.Max, Factor: k.Factor, StepDuration: k.StepDuration,
-		StepWarmup: min(sc.Load.Warmup, 250*time.Millisecond), Cooldown: 100 * time.Millisecond,
+		StepWarmup: sc.Load.KneeStepWarmup(), Cooldown: scenarios.KneeCooldown,
 		MaxSteps: k.MaxSteps, P99Bound: k.P99Bound, Attack: c.attack,
 	}
 	if ko.Factor == 0 {

@@ -270,6 +270,96 @@ func goTool(t *testing.T) string {
 	return p
 }
 
+// buildBench builds the bench binary into dir.
+func buildBench(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "bench")
+	build := exec.Command(goTool(t), "build", "-o", bin, "github.com/authbench/authbench/cmd/bench")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build bench: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// serversOf lists the live processes running bin as `bench serve`.
+func serversOf(t *testing.T, bin string) []string {
+	t.Helper()
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Skip("no /proc: cannot look for leftover server processes")
+	}
+	var out []string
+	for _, e := range ents {
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		args := strings.Split(string(cmdline), "\x00")
+		if len(args) > 1 && args[0] == bin && args[1] == "serve" {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
+
+// TestInterruptKeepsFinishedRunsAndStopsServers sends `bench run` an
+// interrupt in its third turn, as Ctrl-C would (to the runner alone, so
+// the runner itself must stop its child servers): it exits 130, writes
+// results.json with the finished runs marked interrupted, and leaves no
+// `bench serve` process behind.
+func TestInterruptKeepsFinishedRunsAndStopsServers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the bench binary and runs child servers")
+	}
+	tmp, work := t.TempDir(), t.TempDir()
+	bin := buildBench(t, tmp)
+	scenario := filepath.Join(tmp, "int.yaml")
+	src := "# Question: interrupt\ntokens: 2\nhash: {cost: 1000}\nload: {rate: 20, duration: 1s, warmup: 100ms, rounds: 3}\nverifiers: [uncached, ttl]\n"
+	if err := os.WriteFile(scenario, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	outRoot := filepath.Join(work, "reports")
+	cmd := exec.CommandContext(ctx, bin, "run", "--id", "int", "--out", outRoot, "--flamegraphs", "", scenario)
+	cmd.Dir = work
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stderr)
+	var log []string
+	for sc.Scan() {
+		log = append(log, sc.Text())
+		if strings.HasPrefix(sc.Text(), "[3/6]") {
+			if len(serversOf(t, bin)) == 0 {
+				t.Error("no server processes found while running: the leftover check below would prove nothing")
+			}
+			cmd.Process.Signal(os.Interrupt)
+			break
+		}
+	}
+	go io.Copy(io.Discard, stderr)
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Fatalf("bench run after interrupt: %v, want exit 130\n%s", err, strings.Join(log, "\n"))
+	}
+	res, err := results.Read(filepath.Join(outRoot, "int"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Interrupted || len(res.Runs) < 2 {
+		t.Errorf("interrupted=%v with %d runs, want true and the 2 finished turns", res.Interrupted, len(res.Runs))
+	}
+	if left := serversOf(t, bin); len(left) > 0 {
+		t.Errorf("server processes left behind: pids %v", left)
+	}
+}
+
 // TestNoSecretsInOutputsBenchBinary builds the bench binary and runs the
 // scenario through `bench run` with each server as a child `bench serve`
 // process, then scans every file the run wrote, wherever it landed (the
@@ -286,11 +376,7 @@ func TestNoSecretsInOutputsBenchBinary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := filepath.Join(tmp, "bench")
-	build := exec.Command(goTool(t), "build", "-o", bin, "github.com/authbench/authbench/cmd/bench")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build bench: %v\n%s", err, out)
-	}
+	bin := buildBench(t, tmp)
 	audit := filepath.Join(tmp, "secrets.txt") // outside the scanned tree
 	outRoot := filepath.Join(work, "reports")
 	flames := filepath.Join(work, "flame-copy")

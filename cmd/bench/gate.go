@@ -1,91 +1,63 @@
 package main
 
 import (
-	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
-	"sort"
-	"strconv"
 	"strings"
-	"text/tabwriter"
-	"time"
 
+	"github.com/authbench/authbench/cmd/bench/internal/gaterun"
+	gatefiles "github.com/authbench/authbench/gate"
 	"github.com/authbench/authbench/internal/gate"
+	"github.com/authbench/authbench/internal/neighbour"
 	"github.com/authbench/authbench/internal/results"
 )
 
-// Defaults of the version-to-version gate, chosen so that `bench gate
-// --base REF` finishes within 5 minutes on a 2-core CI runner (see
-// docs/gate.md for the measurements behind them).
+// Defaults of the version-to-version gate. The protocol (best of k short
+// samples per round) and the round counts follow issue 10's measurements;
+// docs/gate.md has the calibration behind them. The default method is
+// gaterun.DefaultMeasure.
 const (
-	defaultRounds    = 12
-	defaultBenchtime = "100ms"
-	defaultBenchRE   = `BenchmarkVerify/.*/^hit$`
-	defaultScenario  = "gate/http.yaml"
-	defaultTrials    = 20
-	slowdownEnv      = "AUTHBENCH_SLOWDOWN" // read by impl/slowdown_test.go
-	slowdownMarker   = "authbench: injected slowdown active"
+	defaultRounds      = 20
+	defaultInstrRounds = 6
+	defaultSamples     = 10
+	defaultSampleTime  = "10ms"
+	defaultInstrOps    = 20
+	defaultBenchRE     = `BenchmarkVerify/.*/^hit$`
+	defaultScenario    = "gate/http.yaml"
+	defaultTrials      = 20
 )
 
-// side is one build under test.
-type side struct {
-	name     string   // label in progress lines and output files
-	src      string   // source root: cwd of the HTTP run
-	bench    string   // bench binary
-	implTest string   // impl package test binary (go test -c)
-	env      []string // extra environment, e.g. the injected slowdown
-	noHTTP   bool     // skip the HTTP probe (the slowdown hook cannot reach it)
-}
-
-// gateEnv is what runGate needs from the outside world; tests replace it so
-// that no real build or benchmark round runs.
-type gateEnv struct {
-	// resolve returns the commit a ref names in repo.
-	resolve func(ctx context.Context, repo, ref string) (string, error)
-	// worktree checks commit out into dir and returns its cleanup.
-	worktree func(ctx context.Context, repo, commit, dir string) (func() error, error)
-	// build compiles the bench binary and the impl test binary of src into out.
-	build func(ctx context.Context, src, out, name string) (side, error)
-	// round measures s once and returns its metrics in Go benchmark format.
-	round func(ctx context.Context, s side, cfg roundConfig, id string) ([]byte, error)
-}
-
-// roundConfig says what one round measures.
-type roundConfig struct {
-	benchRE   string
-	benchtime string
-	scenario  string // absolute path; empty skips the HTTP run
-	tmp       string // scratch for HTTP run directories
-}
-
-func realGateEnv() gateEnv {
-	return gateEnv{resolve: gitResolve, worktree: gitWorktree, build: goBuild, round: runRound}
-}
-
-func runGate(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	return gateMain(ctx, args, stdout, stderr, realGateEnv())
+func runGate(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	self, err := os.Executable()
+	if err != nil {
+		return exitCode(2, fmt.Errorf("find own binary for the neighbour: %w", err))
+	}
+	return gateMain(ctx, args, stdin, stdout, stderr, gaterun.RealEnv([]string{self, "gate", "--neighbour-child"}))
 }
 
 type gateOpts struct {
 	results, thresholds       string
 	baseline, candidate       string
 	base                      string
-	calibrate                 bool
-	rounds, trials            int
-	benchtime, benchRE        string
+	calibrate, neighbour      bool
+	neighbourChild            bool
+	measure                   string
+	rounds, instrRounds       int
+	samples, instrOps, trials int
+	sampleTime, benchRE       string
 	scenario, repo, out       string
-	minEffect, alpha, slowdwn float64
+	minEffect, instrMinEffect float64
+	alpha, slowdown           float64
 }
 
-func gateMain(ctx context.Context, args []string, stdout, stderr io.Writer, env gateEnv) error {
+func gateMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env gaterun.Env) error {
 	fs := flag.NewFlagSet("gate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o gateOpts
@@ -95,21 +67,31 @@ func gateMain(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 	fs.StringVar(&o.candidate, "candidate", "", "comma-separated Go benchmark files of the candidate (with --baseline)")
 	fs.StringVar(&o.base, "base", "", "git ref to build and compare the working tree against")
 	fs.BoolVar(&o.calibrate, "calibrate", false, "measure the gate's false-alarm and detection rates on this machine")
-	fs.IntVar(&o.rounds, "rounds", defaultRounds, "interleaved rounds per side (--base, --calibrate)")
-	fs.IntVar(&o.trials, "trials", defaultTrials, "A/A and A/A' trials (--calibrate)")
-	fs.StringVar(&o.benchtime, "benchtime", defaultBenchtime, "-benchtime of each microbenchmark round")
-	fs.StringVar(&o.benchRE, "bench", defaultBenchRE, "-bench pattern of the impl microbenchmarks")
-	fs.StringVar(&o.scenario, "scenario", defaultScenario, "HTTP probe scenario run each round, relative to --repo (empty: microbenchmarks only)")
+	fs.BoolVar(&o.neighbour, "neighbour", false, "run a bounded noisy neighbour beside the calibration rounds (--calibrate)")
+	fs.BoolVar(&o.neighbourChild, "neighbour-child", false, "internal: be the noisy neighbour process")
+	fs.StringVar(&o.measure, "measure", "", "methods, comma-separated: wall, cpu, instructions (default "+gaterun.DefaultMeasure+" for --base, all for --calibrate)")
+	fs.IntVar(&o.rounds, "rounds", defaultRounds, "interleaved time rounds per side (--base, --calibrate)")
+	fs.IntVar(&o.instrRounds, "instr-rounds", defaultInstrRounds, "interleaved instruction-count rounds per side")
+	fs.IntVar(&o.samples, "samples", defaultSamples, "k: short samples per benchmark and time round; the best one is kept")
+	fs.StringVar(&o.sampleTime, "sample-time", defaultSampleTime, "-benchtime of each sample")
+	fs.IntVar(&o.instrOps, "instr-ops", defaultInstrOps, "operations per benchmark under callgrind (the count is exact, few suffice)")
+	fs.IntVar(&o.trials, "trials", defaultTrials, "A/A and A/A' trials per method (--calibrate)")
+	fs.StringVar(&o.benchRE, "bench", "", "-bench pattern of the impl microbenchmarks (default "+defaultBenchRE+"; --calibrate: "+gaterun.CalibrationBench+")")
+	fs.StringVar(&o.scenario, "scenario", defaultScenario, "HTTP probe scenario run each time round, relative to --repo (empty: microbenchmarks only)")
 	fs.StringVar(&o.repo, "repo", ".", "git checkout whose working tree is the candidate")
-	fs.StringVar(&o.out, "out", "", "keep the raw base/candidate benchmark output in this directory")
-	fs.Float64Var(&o.minEffect, "min-effect", 0.05, "smallest change that counts, as a fraction (0.05 = 5%)")
+	fs.StringVar(&o.out, "out", "", "keep raw round output (--base) or calibration.json/.md (--calibrate) in this directory")
+	fs.Float64Var(&o.minEffect, "min-effect", gaterun.Wall.DefaultMinEffect(), "smallest change that counts for time metrics, as a fraction (0.05 = 5%)")
+	fs.Float64Var(&o.instrMinEffect, "instr-min-effect", gaterun.Instructions.DefaultMinEffect(), "smallest change that counts for instructions/op")
 	fs.Float64Var(&o.alpha, "alpha", 0.05, "family-wise error rate over all metrics (Holm)")
-	fs.Float64Var(&o.slowdwn, "slowdown", 0.10, "hit-path slowdown injected in the A/A' trials (--calibrate)")
+	fs.Float64Var(&o.slowdown, "slowdown", 0.10, "hit-path slowdown injected in the A/A' trials (--calibrate)")
 	if err := fs.Parse(args); err != nil {
 		return exitCode(2, err)
 	}
 	if fs.NArg() > 0 {
 		return exitCode(2, fmt.Errorf("unexpected arguments %q (flags only)", fs.Args()))
+	}
+	if o.neighbourChild {
+		return exitOf(neighbour.Serve(ctx, stdin, neighbour.DefaultShape))
 	}
 	modes := 0
 	for _, on := range []bool{o.results != "", o.baseline != "" || o.candidate != "", o.base != "", o.calibrate} {
@@ -120,23 +102,25 @@ func gateMain(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 	if modes != 1 {
 		return exitCode(2, errors.New("usage: bench gate --results DIR | --baseline OLD.txt --candidate NEW.txt | --base REF | --calibrate"))
 	}
-	if !(o.minEffect > 0 && o.minEffect < 1) {
-		return exitCode(2, fmt.Errorf("--min-effect %v: want a fraction in (0, 1)", o.minEffect))
+	if err := o.validate(); err != nil {
+		return exitCode(2, err)
 	}
-	if !(o.alpha > 0 && o.alpha < 1) {
-		return exitCode(2, fmt.Errorf("--alpha %v: want a value in (0, 1)", o.alpha))
-	}
-	if o.rounds < 2 || o.trials < 1 {
-		return exitCode(2, fmt.Errorf("--rounds %d / --trials %d: want at least 2 rounds and 1 trial", o.rounds, o.trials))
-	}
-	copts := gate.Options{Alpha: o.alpha, MinEffect: o.minEffect}
 	switch {
 	case o.results != "":
 		return gateSemantic(o, stdout)
 	case o.base != "":
-		return gateBase(ctx, o, copts, stdout, stderr, env)
+		cfg, err := o.baseConfig()
+		if err != nil {
+			return exitCode(2, err)
+		}
+		return exitOf(gaterun.Base(ctx, cfg, env, stdout, stderr))
 	case o.calibrate:
-		return gateCalibrate(ctx, o, copts, stdout, stderr, env)
+		cfg, err := o.calConfig()
+		if err != nil {
+			return exitCode(2, err)
+		}
+		_, err = gaterun.Calibrate(ctx, cfg, env, stdout, stderr)
+		return exitOf(err)
 	}
 	if o.baseline == "" || o.candidate == "" {
 		return exitCode(2, errors.New("--baseline and --candidate go together"))
@@ -149,7 +133,102 @@ func gateMain(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 	if err != nil {
 		return exitCode(2, fmt.Errorf("candidate: %w", err))
 	}
-	return compareAndPrint(base, cand, copts, stdout)
+	return compareFiles(base, cand, gate.Options{Alpha: o.alpha, MinEffect: o.minEffect}, stdout)
+}
+
+func (o gateOpts) validate() error {
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"--min-effect", o.minEffect}, {"--instr-min-effect", o.instrMinEffect}, {"--alpha", o.alpha}} {
+		if !(f.v > 0 && f.v < 1) {
+			return fmt.Errorf("%s %v: want a fraction in (0, 1)", f.name, f.v)
+		}
+	}
+	if o.rounds < 2 || o.instrRounds < 2 || o.trials < 1 || o.samples < 1 || o.instrOps < 1 {
+		return fmt.Errorf("--rounds %d, --instr-rounds %d, --trials %d, --samples %d, --instr-ops %d: want at least 2 rounds and 1 of the others",
+			o.rounds, o.instrRounds, o.trials, o.samples, o.instrOps)
+	}
+	if !(o.slowdown > 0 && o.slowdown <= 10) {
+		return fmt.Errorf("--slowdown %v: want a fraction in (0, 10]", o.slowdown)
+	}
+	return nil
+}
+
+func (o gateOpts) methods(def string) ([]gaterun.Method, error) {
+	if o.measure == "" {
+		return gaterun.ParseMethods(def)
+	}
+	return gaterun.ParseMethods(o.measure)
+}
+
+func (o gateOpts) protocol(benchDef string) gaterun.Protocol {
+	re := o.benchRE
+	if re == "" {
+		re = benchDef
+	}
+	return gaterun.Protocol{BenchRE: re, Samples: o.samples, SampleTime: o.sampleTime, InstrOps: o.instrOps}
+}
+
+func (o gateOpts) baseConfig() (gaterun.Config, error) {
+	ms, err := o.methods(gaterun.DefaultMeasure)
+	if err != nil {
+		return gaterun.Config{}, err
+	}
+	repo, err := filepath.Abs(o.repo)
+	if err != nil {
+		return gaterun.Config{}, err
+	}
+	p := o.protocol(defaultBenchRE)
+	if p.Scenario, err = probeScenario(o.scenario, repo); err != nil {
+		return gaterun.Config{}, err
+	}
+	return gaterun.Config{Repo: repo, Base: o.base, Methods: ms, Rounds: o.rounds, InstrRounds: o.instrRounds, Protocol: p,
+		Alpha: o.alpha, MinEffect: o.minEffect, InstrEffect: o.instrMinEffect, Out: o.out}, nil
+}
+
+func (o gateOpts) calConfig() (gaterun.CalConfig, error) {
+	all := make([]string, 0, 3)
+	for _, m := range gaterun.AllMethods() {
+		all = append(all, string(m))
+	}
+	ms, err := o.methods(strings.Join(all, ","))
+	if err != nil {
+		return gaterun.CalConfig{}, err
+	}
+	repo, err := filepath.Abs(o.repo)
+	if err != nil {
+		return gaterun.CalConfig{}, err
+	}
+	return gaterun.CalConfig{Repo: repo, Methods: ms, Trials: o.trials, Rounds: o.rounds, InstrRounds: o.instrRounds,
+		Protocol: o.protocol(gaterun.CalibrationBench), Alpha: o.alpha, MinEffect: o.minEffect, InstrEffect: o.instrMinEffect,
+		Slowdown: o.slowdown, Neighbour: o.neighbour, Out: o.out}, nil
+}
+
+// probeScenario resolves the HTTP probe against the candidate checkout.
+func probeScenario(p, repo string) (string, error) {
+	if p == "" {
+		return "", nil
+	}
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(repo, p)
+	}
+	if _, err := os.Stat(p); err != nil {
+		return "", fmt.Errorf("gate scenario: %w", err)
+	}
+	return p, nil
+}
+
+// exitOf maps a gaterun outcome to the exit code: 1 for a regression, 2
+// for anything that prevented a verdict.
+func exitOf(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, gaterun.ErrRegression):
+		return exitCode(1, err)
+	}
+	return exitCode(2, err)
 }
 
 func splitList(s string) []string {
@@ -162,14 +241,15 @@ func splitList(s string) []string {
 	return out
 }
 
-// compareAndPrint runs the statistical gate and maps its outcome to the
-// exit code: 0 pass, 1 regression, 2 anything that prevents a verdict.
-func compareAndPrint(base, cand gate.Samples, opts gate.Options, stdout io.Writer) error {
-	rep, err := gate.Compare(base, cand, opts)
-	if err != nil {
-		return exitCode(2, err)
+// compareFiles runs the statistical gate on two sets of benchmark files.
+func compareFiles(base, cand gate.Samples, opts gate.Options, stdout io.Writer) error {
+	rep, err := gaterun.Judge(base, cand, opts)
+	if rep != nil {
+		if werr := rep.WriteTable(stdout); werr != nil {
+			return exitCode(2, werr)
+		}
 	}
-	if err := rep.WriteTable(stdout); err != nil {
+	if err != nil {
 		return exitCode(2, err)
 	}
 	if rep.Failed() {
@@ -187,6 +267,9 @@ func compareAndPrint(base, cand gate.Samples, opts gate.Options, stdout io.Write
 func gateSemantic(o gateOpts, stdout io.Writer) error {
 	th, src, err := loadThresholds(o.thresholds, o.repo)
 	if err != nil {
+		return exitCode(2, err)
+	}
+	if err := checkSchema(o.results); err != nil {
 		return exitCode(2, err)
 	}
 	res, err := results.Read(o.results)
@@ -215,6 +298,32 @@ func gateSemantic(o gateOpts, stdout io.Writer) error {
 	return nil
 }
 
+// checkSchema names the problem when a results directory was written by
+// another schema, before results.Read's generic error.
+func checkSchema(dir string) error {
+	p := dir
+	if st, err := os.Stat(p); err == nil && st.IsDir() {
+		p = filepath.Join(p, results.FileName)
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return fmt.Errorf("read results: %w", err)
+	}
+	var head struct {
+		SchemaVersion *int `json:"schema_version"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return fmt.Errorf("parse %s: %w", p, err)
+	}
+	switch {
+	case head.SchemaVersion == nil:
+		return fmt.Errorf("%s has no schema_version: not a results.json of bench run (or from before schema 1); rerun `bench run`", p)
+	case *head.SchemaVersion != results.SchemaVersion:
+		return fmt.Errorf("%s is results schema %d, this build reads schema %d: regenerate it with this build's `bench run`", p, *head.SchemaVersion, results.SchemaVersion)
+	}
+	return nil
+}
+
 func loadThresholds(flagPath, repo string) (gate.Thresholds, string, error) {
 	if flagPath != "" {
 		th, err := gate.LoadThresholds(flagPath)
@@ -225,447 +334,6 @@ func loadThresholds(flagPath, repo string) (gate.Thresholds, string, error) {
 		th, err := gate.LoadThresholds(p)
 		return th, p, err
 	}
-	return gate.DefaultThresholds(), "built-in thresholds", nil
-}
-
-// gateBase builds REF and the working tree and compares them.
-func gateBase(ctx context.Context, o gateOpts, copts gate.Options, stdout, stderr io.Writer, env gateEnv) error {
-	start := time.Now()
-	repo, err := filepath.Abs(o.repo)
-	if err != nil {
-		return exitCode(2, err)
-	}
-	commit, err := env.resolve(ctx, repo, o.base)
-	if err != nil {
-		return exitCode(2, err)
-	}
-	tmp, err := os.MkdirTemp("", "bench-gate-")
-	if err != nil {
-		return exitCode(2, fmt.Errorf("temp dir: %w", err))
-	}
-	defer os.RemoveAll(tmp)
-	cfg, err := newRoundConfig(o, repo, tmp)
-	if err != nil {
-		return exitCode(2, err)
-	}
-	wt := filepath.Join(tmp, "base")
-	cleanup, err := env.worktree(ctx, repo, commit, wt)
-	if err != nil {
-		return exitCode(2, err)
-	}
-	defer func() {
-		if err := cleanup(); err != nil {
-			fmt.Fprintln(stderr, "bench gate: warning:", err)
-		}
-	}()
-	fmt.Fprintf(stderr, "gate: base %s (%s) vs working tree %s, %d interleaved rounds\n", o.base, shortSHA(commit), repo, o.rounds)
-	baseSide, err := env.build(ctx, wt, filepath.Join(tmp, "bin-base"), "base")
-	if err != nil {
-		return exitCode(2, fmt.Errorf("base %s does not build: %w", o.base, err))
-	}
-	candSide, err := env.build(ctx, repo, filepath.Join(tmp, "bin-cand"), "cand")
-	if err != nil {
-		return exitCode(2, fmt.Errorf("working tree does not build: %w", err))
-	}
-	fmt.Fprintf(stderr, "gate: built both sides in %s\n", time.Since(start).Round(time.Second))
-	got, err := interleave(ctx, []side{baseSide, candSide}, o.rounds, cfg, copts, env, stderr)
-	if err != nil {
-		return exitCode(2, err)
-	}
-	if o.out != "" {
-		if err := saveRaw(o.out, got); err != nil {
-			return exitCode(2, err)
-		}
-	}
-	fmt.Fprintf(stderr, "gate: measured in %s\n", time.Since(start).Round(time.Second))
-	return compareAndPrint(got[0].samples, got[1].samples, copts, stdout)
-}
-
-func newRoundConfig(o gateOpts, repo, tmp string) (roundConfig, error) {
-	cfg := roundConfig{benchRE: o.benchRE, benchtime: o.benchtime, tmp: tmp}
-	if o.scenario != "" {
-		p := o.scenario
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(repo, p)
-		}
-		if _, err := os.Stat(p); err != nil {
-			return cfg, fmt.Errorf("gate scenario: %w", err)
-		}
-		cfg.scenario = p
-	}
-	return cfg, nil
-}
-
-func shortSHA(s string) string {
-	if len(s) > 12 {
-		return s[:12]
-	}
-	return s
-}
-
-// measured is what the rounds of one side produced.
-type measured struct {
-	side    side
-	samples gate.Samples
-	raw     bytes.Buffer
-}
-
-// interleave runs rounds of every side, rotating the order each round (A B,
-// B A, … for two sides) so that drift in machine load and any
-// first-or-second effect fall on all sides alike.
-func interleave(ctx context.Context, sides []side, rounds int, cfg roundConfig, copts gate.Options, env gateEnv, progress io.Writer) ([]*measured, error) {
-	out := make([]*measured, len(sides))
-	for i, s := range sides {
-		out[i] = &measured{side: s, samples: gate.Samples{}}
-	}
-	for r := 0; r < rounds; r++ {
-		t := time.Now()
-		for j := range sides {
-			m := out[(j+r)%len(sides)]
-			if err := ctx.Err(); err != nil {
-				return nil, fmt.Errorf("interrupted in round %d: %w", r+1, err)
-			}
-			raw, err := env.round(ctx, m.side, cfg, fmt.Sprintf("r%02d-%s", r+1, m.side.name))
-			if err != nil {
-				return nil, fmt.Errorf("round %d, %s: %w", r+1, m.side.name, err)
-			}
-			s, err := gate.ReadBench(bytes.NewReader(raw), fmt.Sprintf("%s round %d", m.side.name, r+1))
-			if err != nil {
-				return nil, fmt.Errorf("round %d, %s: %w", r+1, m.side.name, err)
-			}
-			m.samples.Merge(s)
-			m.raw.Write(raw)
-		}
-		if r == 0 {
-			// The metric count is known now: refuse a round count that
-			// could never flag anything before spending minutes on it.
-			if need := gate.MinRounds(copts.Alpha, len(out[0].samples)); rounds < need {
-				return nil, fmt.Errorf("%w: %d rounds cannot reach the confidence needed for %d metrics at alpha %g; use --rounds %d or more",
-					gate.ErrTooFewSamples, rounds, len(out[0].samples), copts.Alpha, need)
-			}
-		}
-		fmt.Fprintf(progress, "gate: round %d/%d in %s\n", r+1, rounds, time.Since(t).Round(100*time.Millisecond))
-	}
-	return out, nil
-}
-
-func saveRaw(dir string, ms []*measured) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("--out: %w", err)
-	}
-	for _, m := range ms {
-		if err := os.WriteFile(filepath.Join(dir, m.side.name+".txt"), m.raw.Bytes(), 0o644); err != nil {
-			return fmt.Errorf("--out: %w", err)
-		}
-	}
-	return nil
-}
-
-// gateCalibrate runs A/A and A/A' trials of the working tree against
-// itself. Each round measures three interleaved arms (A, A again, and A'
-// with the injected slowdown); trial t uses rounds of its own, so trials
-// are independent, and the A/A and A/A' trials share their first arm.
-func gateCalibrate(ctx context.Context, o gateOpts, copts gate.Options, stdout, stderr io.Writer, env gateEnv) error {
-	start := time.Now()
-	repo, err := filepath.Abs(o.repo)
-	if err != nil {
-		return exitCode(2, err)
-	}
-	tmp, err := os.MkdirTemp("", "bench-gate-cal-")
-	if err != nil {
-		return exitCode(2, fmt.Errorf("temp dir: %w", err))
-	}
-	defer os.RemoveAll(tmp)
-	cfg, err := newRoundConfig(o, repo, tmp)
-	if err != nil {
-		return exitCode(2, err)
-	}
-	a, err := env.build(ctx, repo, filepath.Join(tmp, "bin"), "A")
-	if err != nil {
-		return exitCode(2, fmt.Errorf("working tree does not build: %w", err))
-	}
-	a2, slow := a, a
-	a2.name = "A2"
-	slow.name = "Aslow"
-	slow.env = append(slices.Clone(a.env), fmt.Sprintf("%s=%g", slowdownEnv, o.slowdwn))
-	// The slowdown hook only touches the microbenchmarks; the HTTP probe
-	// of A' would be one more A/A sample, so it reuses A2's.
-	slow.noHTTP = true
-	var aa, as []calTrial
-	var aSamples []gate.Samples
-	for t := 0; t < o.trials; t++ {
-		fmt.Fprintf(stderr, "calibrate: trial %d/%d (%s elapsed)\n", t+1, o.trials, time.Since(start).Round(time.Second))
-		got, err := interleave(ctx, []side{a, a2, slow}, o.rounds, cfg, copts, env, io.Discard)
-		if err != nil {
-			return exitCode(2, err)
-		}
-		sl := got[2].samples
-		// A' = the slowed microbenchmarks plus A2's HTTP metrics.
-		slowed := gate.Samples{}
-		slowed.Merge(sl)
-		for k, v := range got[1].samples {
-			if _, ok := sl[k]; !ok {
-				slowed[k] = v
-			}
-		}
-		r1, err := gate.Compare(got[0].samples, got[1].samples, copts)
-		if err != nil {
-			return exitCode(2, fmt.Errorf("trial %d A/A: %w", t+1, err))
-		}
-		r2, err := gate.Compare(got[0].samples, slowed, copts)
-		if err != nil {
-			return exitCode(2, fmt.Errorf("trial %d A/A': %w", t+1, err))
-		}
-		aa = append(aa, newCalTrial(r1, sl))
-		as = append(as, newCalTrial(r2, sl))
-		aSamples = append(aSamples, got[0].samples, got[1].samples)
-	}
-	fmt.Fprintf(stderr, "calibrate: %d trials in %s\n", o.trials, time.Since(start).Round(time.Second))
-	return writeCalibration(stdout, o, copts, aa, as, aSamples, time.Since(start))
-}
-
-// calTrial summarises one calibration comparison.
-type calTrial struct {
-	failed    bool                 // any metric flagged
-	flagged   map[gate.Key]bool    // metrics flagged as regressions
-	ratio     map[gate.Key]float64 // Hodges–Lehmann cand/base
-	slowKeys  []gate.Key           // the sec/op metrics the slowdown targets
-	otherFlag bool                 // a metric outside slowKeys flagged
-}
-
-func newCalTrial(r *gate.Report, slowed gate.Samples) calTrial {
-	c := calTrial{failed: r.Failed(), flagged: map[gate.Key]bool{}, ratio: map[gate.Key]float64{}}
-	for _, m := range r.Metrics {
-		c.ratio[m.Key] = m.Ratio
-		if m.Verdict == gate.Regression {
-			c.flagged[m.Key] = true
-		}
-	}
-	for k := range slowed {
-		if k.Unit == "sec/op" {
-			c.slowKeys = append(c.slowKeys, k)
-		}
-	}
-	for k := range c.flagged {
-		if !slices.Contains(c.slowKeys, k) {
-			c.otherFlag = true
-		}
-	}
-	return c
-}
-
-func writeCalibration(w io.Writer, o gateOpts, copts gate.Options, aa, as []calTrial, aSamples []gate.Samples, took time.Duration) error {
-	k := len(aa)
-	falseAlarms, detectAny, detectAll := 0, 0, 0
-	perMetric := map[gate.Key]int{}
-	var slowKeys []gate.Key
-	for i := range aa {
-		if aa[i].failed {
-			falseAlarms++
-		}
-		slowKeys = as[i].slowKeys
-		any, all := false, len(slowKeys) > 0
-		for _, key := range slowKeys {
-			if as[i].flagged[key] {
-				any = true
-				perMetric[key]++
-			} else {
-				all = false
-			}
-		}
-		if any {
-			detectAny++
-		}
-		if all {
-			detectAll++
-		}
-	}
-	sort.Slice(slowKeys, func(i, j int) bool { return slowKeys[i].Name < slowKeys[j].Name })
-	pct := func(n int) string { return fmt.Sprintf("%d/%d = %.0f%%", n, k, 100*float64(n)/float64(k)) }
-	fmt.Fprintf(w, "calibration: %d A/A and %d A/A' trials, %d interleaved rounds each, alpha %g, min effect %g%%, injected slowdown %g%% (%s in all)\n",
-		k, k, o.rounds, copts.Alpha, 100*copts.MinEffect, 100*o.slowdwn, took.Round(time.Second))
-	fmt.Fprintf(w, "A/A false-alarm rate (gate failed):             %s\n", pct(falseAlarms))
-	fmt.Fprintf(w, "A/A' detection, every slowed metric flagged:     %s\n", pct(detectAll))
-	fmt.Fprintf(w, "A/A' detection, at least one slowed metric:      %s\n", pct(detectAny))
-
-	cvs := gate.NoiseCV(aSamples...)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "\nmetric\tunit\tnoise CV\tA/A' detected\tA/A' median ratio\n")
-	keys := make([]gate.Key, 0, len(cvs))
-	for key := range cvs {
-		keys = append(keys, key)
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
-	var family, slowCVs []float64
-	for _, key := range keys {
-		cv := cvs[key]
-		det, ratio := "", ""
-		if slices.Contains(slowKeys, key) {
-			det = fmt.Sprintf("%d/%d", perMetric[key], k)
-			var rs []float64
-			for _, t := range as {
-				rs = append(rs, t.ratio[key])
-			}
-			ratio = strconv.FormatFloat(medianOf(rs), 'f', 3, 64)
-			slowCVs = append(slowCVs, cv)
-		}
-		if cv > 0 {
-			family = append(family, cv)
-		}
-		noise := fmt.Sprintf("%.1f%%", 100*cv)
-		if math.IsNaN(cv) {
-			noise = "- (zeros)" // log of zero values: a constant count
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", key.Name, key.Unit, noise, det, ratio)
-	}
-	if err := tw.Flush(); err != nil {
-		return exitCode(2, err)
-	}
-	// The simulations assume lognormal noise at the measured CVs and the
-	// whole family of metrics in one Holm correction.
-	spec := gate.PowerSpec{Slowdown: o.slowdwn, Trials: 200}
-	fmt.Fprintln(w)
-	if len(family) > 0 {
-		mdeOf := func(label string, cvs []float64) {
-			if len(cvs) == 0 {
-				return
-			}
-			padded := padFamily(cvs, len(family))
-			if mde, err := gate.MinDetectableEffect(padded, o.rounds, copts, spec); err != nil {
-				fmt.Fprintf(w, "smallest detectable slowdown (%s, N=%d): none: %v\n", label, o.rounds, err)
-			} else {
-				fmt.Fprintf(w, "smallest detectable slowdown (%s, N=%d, 95%% power): %.1f%%\n", label, o.rounds, 100*mde)
-			}
-			if rec, err := gate.RecommendN(padded, copts, spec); err != nil {
-				fmt.Fprintf(w, "recommended N (%s): none: %v\n", label, err)
-			} else {
-				fmt.Fprintf(w, "recommended N (%s) for %g%% at 95%% power, <=1%% false alarms: %d (simulated power %.0f%%, false alarms %.1f%%)\n",
-					label, 100*o.slowdwn, rec.N, 100*rec.Power, 100*rec.FalseAlarm)
-			}
-		}
-		mdeOf("slowed hit-path metrics", nonZero(slowCVs))
-		mdeOf("every metric", family)
-	}
-	fmt.Fprintln(w, "note: measured on this machine as it was loaded during the run; rerun when the load changes.")
-	return nil
-}
-
-// padFamily keeps the Holm family size of the real gate when simulating a
-// subset: the other metrics are given negligible noise, so they never
-// limit power but still dilute alpha as in the real comparison.
-func padFamily(cvs []float64, family int) []float64 {
-	out := slices.Clone(cvs)
-	for len(out) < family {
-		out = append(out, 1e-6)
-	}
-	return out
-}
-
-func nonZero(xs []float64) []float64 {
-	var out []float64
-	for _, x := range xs {
-		if x > 0 {
-			out = append(out, x)
-		}
-	}
-	return out
-}
-
-func medianOf(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := slices.Clone(xs)
-	sort.Float64s(s)
-	return (s[(len(s)-1)/2] + s[len(s)/2]) / 2
-}
-
-// gitResolve returns the commit ref names, or a clear error.
-func gitResolve(ctx context.Context, repo, ref string) (string, error) {
-	if strings.HasPrefix(ref, "-") {
-		return "", fmt.Errorf("unknown ref %q", ref)
-	}
-	cmd := exec.CommandContext(ctx, "git", "-C", repo, "rev-parse", "--verify", "--quiet", ref+"^{commit}")
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("unknown ref %q in %s (for a PR base, fetch with fetch-depth: 0)", ref, repo)
-	}
-	return strings.TrimSpace(string(out)), nil
-}
-
-// gitWorktree checks commit out into dir as a detached worktree.
-func gitWorktree(ctx context.Context, repo, commit, dir string) (func() error, error) {
-	if out, err := exec.CommandContext(ctx, "git", "-C", repo, "worktree", "add", "--detach", "--quiet", dir, commit).CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("git worktree add %s: %w: %s", shortSHA(commit), err, tail(out))
-	}
-	return func() error {
-		// Not ctx: the worktree must go even after Ctrl-C.
-		out, err := exec.Command("git", "-C", repo, "worktree", "remove", "--force", dir).CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("git worktree remove %s: %w: %s", dir, err, tail(out))
-		}
-		return nil
-	}, nil
-}
-
-// goBuild compiles src's bench command and its impl test binary, once, so
-// that rounds never recompile.
-func goBuild(ctx context.Context, src, out, name string) (side, error) {
-	s := side{name: name, src: src, bench: filepath.Join(out, "bench"), implTest: filepath.Join(out, "impl.test")}
-	for _, args := range [][]string{
-		{"build", "-o", s.bench, "./cmd/bench"},
-		{"test", "-c", "-o", s.implTest, "./impl/"},
-	} {
-		cmd := exec.CommandContext(ctx, "go", args...)
-		cmd.Dir = src
-		if b, err := cmd.CombinedOutput(); err != nil {
-			return s, fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, tail(b))
-		}
-	}
-	return s, nil
-}
-
-// runRound runs the microbenchmarks and, if configured, the HTTP probe of
-// one side once and returns their output in Go benchmark format.
-func runRound(ctx context.Context, s side, cfg roundConfig, id string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, s.implTest, "-test.run", "^$", "-test.bench", cfg.benchRE,
-		"-test.benchtime", cfg.benchtime, "-test.count", "1")
-	cmd.Dir = filepath.Join(s.src, "impl")
-	cmd.Env = append(os.Environ(), s.env...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return nil, fmt.Errorf("microbenchmarks: %w: %s", err, tail(append(out, stderr.Bytes()...)))
-	}
-	if slices.ContainsFunc(s.env, func(e string) bool { return strings.HasPrefix(e, slowdownEnv+"=") }) &&
-		!bytes.Contains(stderr.Bytes(), []byte(slowdownMarker)) {
-		return nil, fmt.Errorf("%s is set but the test binary did not confirm it (no impl/slowdown_test.go in this build?)", slowdownEnv)
-	}
-	if cfg.scenario == "" || s.noHTTP {
-		return out, nil
-	}
-	dir := filepath.Join(cfg.tmp, "http")
-	run := exec.CommandContext(ctx, s.bench, "run", "--quick", "--progress=false", "--id", id, "--out", dir, cfg.scenario)
-	run.Dir = s.src
-	run.Env = append(os.Environ(), s.env...)
-	if b, err := run.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("HTTP probe: %w: %s", err, tail(b))
-	}
-	defer os.RemoveAll(filepath.Join(dir, id))
-	http, err := os.ReadFile(filepath.Join(dir, id, "bench.txt"))
-	if err != nil {
-		return nil, fmt.Errorf("HTTP probe: %w", err)
-	}
-	return append(out, http...), nil
-}
-
-// tail keeps the end of a command's output for an error message.
-func tail(b []byte) string {
-	const max = 2000
-	s := strings.TrimSpace(string(b))
-	if len(s) > max {
-		s = "…" + s[len(s)-max:]
-	}
-	return s
+	th, err := gate.ParseThresholds([]byte(gatefiles.ThresholdsYAML()))
+	return th, "built-in thresholds (gate/thresholds.yaml)", err
 }

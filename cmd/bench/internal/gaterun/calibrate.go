@@ -1,0 +1,367 @@
+package gaterun
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/authbench/authbench/internal/gate"
+)
+
+// CalibrationBench is the default -test.bench of a calibration: the hit
+// paths of three verifiers (no syscall, a stat, a once-per-TTL stat), so
+// that ≥ 20 trials of every method fit the budget on 2 cores.
+const CalibrationBench = `BenchmarkVerify/^(generation|mtime|ttl)$/^hit$`
+
+// CalConfig is one `bench gate --calibrate` run.
+type CalConfig struct {
+	Repo        string
+	Methods     []Method
+	Trials      int
+	Rounds      int // time rounds per arm and trial
+	InstrRounds int // instruction rounds per arm and trial
+	Protocol    Protocol
+	Alpha       float64
+	MinEffect   float64 // time methods
+	InstrEffect float64
+	Slowdown    float64 // injected in the A' arm
+	Neighbour   bool    // run the noisy neighbour beside the rounds
+	Out         string  // write calibration.json and calibration.md here
+}
+
+// MethodResult is one row of the calibration table.
+type MethodResult struct {
+	Method         Method             `json:"method"`
+	Unit           string             `json:"unit"`
+	Rounds         int                `json:"rounds"`
+	Trials         int                `json:"trials"`
+	MinEffect      float64            `json:"min_effect"`
+	FalseAlarms    int                `json:"false_alarms"`             // A/A trials with any metric flagged
+	DetectedAll    int                `json:"detected_all"`             // A/A' trials with every slowed metric flagged
+	DetectedAny    int                `json:"detected_any"`             // A/A' trials with at least one flagged
+	FalseAlarmRate float64            `json:"false_alarm_rate"`         // FalseAlarms / Trials
+	DetectionRate  float64            `json:"detection_rate"`           // DetectedAll / Trials
+	CV             map[string]float64 `json:"cv"`                       // per-round noise per metric (A/A arms)
+	MedianRatio    map[string]float64 `json:"median_ratio"`             // A'/A per metric, median over trials
+	RecommendedN   int                `json:"recommended_n"`            // 0 when none within the limit
+	RecommendNote  string             `json:"recommend_note"`           // why not, or the simulated power
+	RoundSeconds   float64            `json:"round_seconds"`            // wall time of one round of one arm
+	GateSeconds    float64            `json:"gate_seconds_est"`         // these benchmarks' rounds of both sides at max(N, RecommendedN), builds excluded
+	MeetsTargets   bool               `json:"meets_targets"`            // ≤ 1 % false alarms, ≥ 95 % detection, ≤ 5 min
+	SlowdownIters  map[string]int64   `json:"slowdown_iters,omitempty"` // instructions: the fixed work per verifier
+}
+
+// Calibration is the whole table, as written to calibration.json.
+type Calibration struct {
+	Date       string         `json:"date"`
+	GOOS       string         `json:"goos"`
+	GOARCH     string         `json:"goarch"`
+	NumCPU     int            `json:"num_cpu"`
+	Neighbour  bool           `json:"neighbour"`
+	Slowdown   float64        `json:"slowdown"`
+	Alpha      float64        `json:"alpha"`
+	Bench      string         `json:"bench"`
+	Samples    int            `json:"samples_per_round"`
+	SampleTime string         `json:"sample_time"`
+	InstrOps   int            `json:"instr_ops"`
+	Seconds    float64        `json:"seconds"`
+	Methods    []MethodResult `json:"methods"`
+}
+
+// Targets of the issue, with the neighbour running.
+const (
+	TargetFalseAlarm = 0.01
+	TargetDetection  = 0.95
+	TargetGate       = 5 * time.Minute
+)
+
+// Calibrate builds the working tree once and runs, for each kind of round
+// the methods need, cfg.Trials independent trials of three interleaved
+// arms: A, A again (A/A) and A' with the deterministic slowdown. Each
+// method is judged on its own metric as if the gate used it alone.
+func Calibrate(ctx context.Context, cfg CalConfig, env Env, stdout, stderr io.Writer) (*Calibration, error) {
+	start := time.Now()
+	if err := needValgrind(env, cfg.Methods); err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp("", "bench-gate-cal-")
+	if err != nil {
+		return nil, fmt.Errorf("temp dir: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	p := cfg.Protocol
+	p.Tmp = tmp
+	p.Scenario = "" // the slowdown reaches the microbenchmarks only
+	a, err := env.Build(ctx, cfg.Repo, filepath.Join(tmp, "bin"), "A")
+	if err != nil {
+		return nil, fmt.Errorf("working tree does not build: %w", err)
+	}
+	if cfg.Neighbour {
+		stop, err := env.Neighbour(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("noisy neighbour: %w", err)
+		}
+		defer func() {
+			if err := stop(); err != nil {
+				fmt.Fprintln(stderr, "bench gate: warning:", err)
+			}
+		}()
+		fmt.Fprintln(stderr, "calibrate: noisy neighbour running (one thread, busy 0-40 ms, idle 0-40 ms)")
+	}
+	cal := &Calibration{
+		Date: time.Now().UTC().Format(time.RFC3339), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, NumCPU: runtime.NumCPU(),
+		Neighbour: cfg.Neighbour, Slowdown: cfg.Slowdown, Alpha: cfg.Alpha, Bench: p.BenchRE,
+		Samples: p.Samples, SampleTime: p.SampleTime, InstrOps: p.InstrOps,
+	}
+	a2 := a
+	a2.Name = "A2"
+	if anyTimed(cfg.Methods) {
+		slow := a
+		slow.Name = "Aslow"
+		slow.Env = append(slices.Clone(a.Env), fmt.Sprintf("%s=%g", SlowdownEnv, cfg.Slowdown))
+		var ms []Method
+		for _, m := range cfg.Methods {
+			if m.timed() {
+				ms = append(ms, m)
+			}
+		}
+		rs, err := runTrials(ctx, cfg, TimeRound, cfg.Rounds, cfg.MinEffect, []Side{a, a2, slow}, ms, p, env, stderr)
+		if err != nil {
+			return nil, err
+		}
+		cal.Methods = append(cal.Methods, rs...)
+	}
+	if slices.Contains(cfg.Methods, Instructions) {
+		iters, err := instructionSlowdown(ctx, a, cfg.Slowdown, p, env)
+		if err != nil {
+			return nil, fmt.Errorf("calibrate the slowdown in instructions: %w", err)
+		}
+		slow := a
+		slow.Name = "Aslow"
+		slow.Env = append(slices.Clone(a.Env), fmt.Sprintf("%s=%g", SlowdownEnv, cfg.Slowdown), SlowdownItersEnv+"="+formatIters(iters))
+		rs, err := runTrials(ctx, cfg, InstructionRound, cfg.InstrRounds, cfg.InstrEffect, []Side{a, a2, slow}, []Method{Instructions}, p, env, stderr)
+		if err != nil {
+			return nil, err
+		}
+		rs[0].SlowdownIters = iters
+		cal.Methods = append(cal.Methods, rs...)
+	}
+	cal.Seconds = time.Since(start).Seconds()
+	fmt.Fprintf(stderr, "calibrate: done in %s\n", time.Since(start).Round(time.Second))
+	if err := WriteMarkdown(stdout, cal); err != nil {
+		return nil, err
+	}
+	if cfg.Out != "" {
+		if err := saveCalibration(cfg.Out, cal); err != nil {
+			return nil, err
+		}
+	}
+	return cal, nil
+}
+
+// runTrials runs the trials of one round kind and evaluates each method.
+func runTrials(ctx context.Context, cfg CalConfig, kind Kind, rounds int, minEffect float64, arms []Side, ms []Method, p Protocol, env Env, stderr io.Writer) ([]MethodResult, error) {
+	opts := gate.Options{Alpha: cfg.Alpha, MinEffect: minEffect}
+	type acc struct {
+		res    MethodResult
+		ratios map[gate.Key][]float64
+		aa     []gate.Samples // the A/A arms, for the noise
+	}
+	accs := make([]*acc, len(ms))
+	for i, m := range ms {
+		accs[i] = &acc{res: MethodResult{Method: m, Unit: m.Unit(), Rounds: rounds, Trials: cfg.Trials, MinEffect: minEffect}, ratios: map[gate.Key][]float64{}}
+	}
+	var spent time.Duration
+	start := time.Now()
+	for t := 0; t < cfg.Trials; t++ {
+		fmt.Fprintf(stderr, "calibrate: %s trial %d/%d (%s elapsed)\n", kind, t+1, cfg.Trials, time.Since(start).Round(time.Second))
+		t0 := time.Now()
+		got, err := Interleave(ctx, arms, rounds, kind, p, opts, env, io.Discard)
+		if err != nil {
+			return nil, err
+		}
+		spent += time.Since(t0)
+		for _, ac := range accs {
+			unit := ac.res.Method.Unit()
+			base, again, slowed := only(got[0].Samples, unit), only(got[1].Samples, unit), only(got[2].Samples, unit)
+			if len(base) == 0 {
+				return nil, fmt.Errorf("%s trial %d: no %s metric in the rounds (does this build report it?)", kind, t+1, unit)
+			}
+			r1, err := Judge(base, again, opts)
+			if err != nil {
+				return nil, fmt.Errorf("%s trial %d A/A: %w", ac.res.Method, t+1, err)
+			}
+			r2, err := Judge(base, slowed, opts)
+			if err != nil {
+				return nil, fmt.Errorf("%s trial %d A/A': %w", ac.res.Method, t+1, err)
+			}
+			if r1.Failed() {
+				ac.res.FalseAlarms++
+			}
+			flagged := len(r2.Regressions())
+			if flagged > 0 {
+				ac.res.DetectedAny++
+			}
+			if flagged == len(r2.Metrics) {
+				ac.res.DetectedAll++
+			}
+			for _, m := range r2.Metrics {
+				ac.ratios[m.Key] = append(ac.ratios[m.Key], m.Ratio)
+			}
+			ac.aa = append(ac.aa, base, again)
+		}
+	}
+	perRound := spent.Seconds() / float64(max(1, cfg.Trials*rounds*len(arms)))
+	out := make([]MethodResult, len(accs))
+	for i, ac := range accs {
+		r := ac.res
+		r.FalseAlarmRate = float64(r.FalseAlarms) / float64(r.Trials)
+		r.DetectionRate = float64(r.DetectedAll) / float64(r.Trials)
+		r.CV, r.MedianRatio = map[string]float64{}, map[string]float64{}
+		var cvs []float64
+		for k, cv := range gate.NoiseCV(ac.aa...) {
+			r.CV[k.Name] = cv
+			cvs = append(cvs, cv)
+		}
+		for k, rs := range ac.ratios {
+			r.MedianRatio[k.Name] = gate.Median(rs)
+		}
+		if rec, err := gate.RecommendN(cvs, opts, gate.PowerSpec{Slowdown: cfg.Slowdown, Trials: 200}); err != nil {
+			r.RecommendNote = err.Error()
+		} else {
+			r.RecommendedN = rec.N
+			r.RecommendNote = fmt.Sprintf("simulated power %.0f%%, false alarms %.1f%%", 100*rec.Power, 100*rec.FalseAlarm)
+		}
+		r.RoundSeconds = perRound
+		n := max(rounds, r.RecommendedN)
+		r.GateSeconds = 2 * float64(n) * perRound
+		r.MeetsTargets = r.FalseAlarmRate <= TargetFalseAlarm && r.DetectionRate >= TargetDetection &&
+			r.GateSeconds <= TargetGate.Seconds()
+		out[i] = r
+	}
+	return out, nil
+}
+
+// instructionSlowdown finds, from exact counts, the spin iterations per
+// verifier that add cfg.Slowdown to each slowed benchmark's instructions:
+// one callgrind run bare (I0), one wrapped with no work (Iw0) and one
+// wrapped with a known number of iterations (Iw1) solve
+// Iw0 + n·(Iw1−Iw0)/k = (1+f)·I0. A time-calibrated spin would inject a
+// different fraction in instructions than in time.
+func instructionSlowdown(ctx context.Context, a Side, f float64, p Protocol, env Env) (map[string]int64, error) {
+	count := func(s Side, id string) (gate.Samples, error) {
+		raw, err := env.Round(ctx, s, InstructionRound, p, id)
+		if err != nil {
+			return nil, err
+		}
+		return readRound(raw, id)
+	}
+	plain, err := count(a, "slowdown-plain")
+	if err != nil {
+		return nil, err
+	}
+	verifiers := map[string]gate.Key{}
+	for k := range plain {
+		if v := verifierOf(k.Name); v != "" {
+			verifiers[v] = k
+		}
+	}
+	if len(verifiers) == 0 {
+		return nil, fmt.Errorf("no BenchmarkVerify/<verifier>/... benchmark in %q", p.BenchRE)
+	}
+	const probe = 1000
+	with := func(n int64, id string) (gate.Samples, error) {
+		it := map[string]int64{}
+		for v := range verifiers {
+			it[v] = n
+		}
+		s := a
+		s.Env = append(slices.Clone(a.Env), fmt.Sprintf("%s=%g", SlowdownEnv, f), SlowdownItersEnv+"="+formatIters(it))
+		return count(s, id)
+	}
+	w0, err := with(0, "slowdown-w0")
+	if err != nil {
+		return nil, err
+	}
+	w1, err := with(probe, "slowdown-w1")
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int64{}
+	for v, k := range verifiers {
+		i0, iw0, iw1 := first(plain[k]), first(w0[k]), first(w1[k])
+		per := (iw1 - iw0) / probe
+		if !(per > 0) {
+			return nil, fmt.Errorf("%s: %v iterations added no instructions (%.0f → %.0f)", k.Name, probe, iw0, iw1)
+		}
+		out[v] = int64(math.Max(0, math.Round(((1+f)*i0-iw0)/per)))
+	}
+	return out, nil
+}
+
+func readRound(raw []byte, label string) (gate.Samples, error) {
+	return gate.ReadBench(strings.NewReader(string(raw)), label)
+}
+
+func first(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	return xs[0]
+}
+
+// verifierOf returns v of a "Verify/v/..." benchmark name.
+func verifierOf(name string) string {
+	rest, ok := strings.CutPrefix(name, "Verify/")
+	if !ok {
+		return ""
+	}
+	v, _, _ := strings.Cut(rest, "/")
+	return v
+}
+
+func formatIters(it map[string]int64) string {
+	names := make([]string, 0, len(it))
+	for v := range it {
+		names = append(names, v)
+	}
+	slices.Sort(names)
+	parts := make([]string, len(names))
+	for i, v := range names {
+		parts[i] = fmt.Sprintf("%s=%d", v, it[v])
+	}
+	return strings.Join(parts, ",")
+}
+
+func saveCalibration(dir string, cal *Calibration) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	js, err := json.MarshalIndent(cal, "", "  ")
+	if err != nil {
+		return fmt.Errorf("calibration json: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "calibration.json"), append(js, '\n'), 0o644); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	f, err := os.Create(filepath.Join(dir, "calibration.md"))
+	if err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	if err := WriteMarkdown(f, cal); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,101 @@
+package gaterun
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/authbench/authbench/internal/gate"
+)
+
+// Method is one way of measuring a benchmark's cost.
+type Method string
+
+// Methods.
+const (
+	Wall         Method = "wall"         // min-of-k wall time, ns/op (benchfmt: sec/op)
+	CPU          Method = "cpu"          // min-of-k process CPU time, cpu-ns/op (getrusage)
+	Instructions Method = "instructions" // instructions/op under callgrind, setup excluded
+)
+
+// DefaultMeasure is what `bench gate --base` measures unless --measure
+// says otherwise: the one place to change it once a calibration on the
+// target machine (docs/gate.md, "Measured") shows which method meets the
+// targets with a noisy neighbour running.
+const DefaultMeasure = "wall,cpu"
+
+// AllMethods lists every method, in calibration order.
+func AllMethods() []Method { return []Method{Wall, CPU, Instructions} }
+
+// Unit is the benchfmt unit the method's metric is read as.
+func (m Method) Unit() string {
+	switch m {
+	case Wall:
+		return "sec/op"
+	case CPU:
+		return "cpu-sec/op" // cpu-ns/op, tidied by benchfmt
+	case Instructions:
+		return "instructions/op"
+	}
+	return ""
+}
+
+// timed reports whether the method is measured in time rounds.
+func (m Method) timed() bool { return m == Wall || m == CPU }
+
+// DefaultMinEffect is each method's smallest change that counts: 5 % for
+// time, 1 % for the exact instruction count.
+func (m Method) DefaultMinEffect() float64 {
+	if m == Instructions {
+		return 0.01
+	}
+	return 0.05
+}
+
+// ParseMethods reads a comma-separated method list.
+func ParseMethods(s string) ([]Method, error) {
+	var out []Method
+	for _, f := range strings.Split(s, ",") {
+		m := Method(strings.TrimSpace(f))
+		if !slices.Contains(AllMethods(), m) {
+			return nil, fmt.Errorf("--measure %q: unknown method %q (want a list of wall, cpu, instructions)", s, m)
+		}
+		if !slices.Contains(out, m) {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+// anyTimed reports whether ms needs time rounds.
+func anyTimed(ms []Method) bool { return slices.ContainsFunc(ms, Method.timed) }
+
+// keepFor drops from s the time metric of a time method not asked for
+// (ns/op when only cpu is measured, and the reverse); other metrics of the
+// time rounds (allocations, slow/op, the HTTP probe) stay.
+func keepFor(s gate.Samples, ms []Method) gate.Samples {
+	out := gate.Samples{}
+	for k, v := range s {
+		drop := false
+		for _, m := range []Method{Wall, CPU} {
+			if k.Unit == m.Unit() && !slices.Contains(ms, m) {
+				drop = true
+			}
+		}
+		if !drop {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// only keeps the metrics of s in unit.
+func only(s gate.Samples, unit string) gate.Samples {
+	out := gate.Samples{}
+	for k, v := range s {
+		if k.Unit == unit {
+			out[k] = v
+		}
+	}
+	return out
+}

@@ -29,6 +29,27 @@
 //     pmxcfs and the fix: drop the in-process cache and read the key again
 //     under the lock before re-checking).
 //
+// Key caches (Strategies, one KeyCache interface, bounds declared per
+// strategy and checked by the conformance suite): uncached reads every
+// time; mtime is seed 003's cache; mtime-reopen adds seed 002's fix in
+// rotate_authkey (its request path is mtime's, as in PVE); content-ttl is
+// ours. Observed on this kernel (Linux 6.x, go-fuse v2 loopback, see
+// internal/fusemount's TestStaleStatThroughMount): within attr_timeout,
+// stat through the mount returns the old mtime after the backing file was
+// replaced; open/close alone does NOT revalidate it, a read does. PVE's fix
+// works here because get_pubkey() with an empty cache reads the file, and
+// check_authkey() then stats again.
+//
+// Why content-ttl is better: it never decides anything from a stat
+// answer. Keys are re-read at most once per TTL and compared by SHA-256, so
+// neither an attribute cache nor whole-second mtimes (two keys written in
+// one second, as a double rotation does, stay invisible to the mtime
+// caches until the next rotation: TestSameSecondRewrite) can hide a change
+// for longer than the TTL; the rotation re-check under the lock compares
+// the current key's content with the one the decision was based on, so a
+// stale mtime cannot make it rotate twice; and its hit path is a clock
+// compare instead of a stat per request.
+//
 // The cluster lock cfs_lock_authkey is a pmxcfs lock; here it is a flock
 // on a lock file in the shared (backing) directory, which all node
 // processes see directly, not through their FUSE mounts.

@@ -189,11 +189,12 @@ func layout(root *node, frac func(*node) float64, minFrac float64) []placed {
 	return out
 }
 
-// RenderSVG writes a static flame graph of stacks: the root at the bottom,
-// one rectangle per frame with width proportional to its inclusive value,
-// a tooltip "name (value unit, pct%)", a truncated label and a colour
-// derived deterministically from the function name. Identical input yields
-// identical bytes.
+// RenderSVG writes a flame graph of stacks: the root at the bottom, one
+// rectangle per frame with width proportional to its inclusive value, a
+// tooltip "name (value, pct%)" with the value in opts.Unit, a truncated
+// label and a colour derived deterministically from the function name.
+// Unless opts.Static, the inline script adds zoom, search and hover
+// details (see the package doc). Identical input yields identical bytes.
 func RenderSVG(w io.Writer, stacks []Stack, opts Options) error {
 	o := opts.withDefaults("Flame Graph")
 	root := buildTree(stacks)

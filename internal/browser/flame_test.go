@@ -65,22 +65,13 @@ func frame(t *testing.T, p *browser.Page, name string) frameInfo {
 	return *f
 }
 
-func evalString(t *testing.T, p *browser.Page, js string) string {
+func eval[T any](t *testing.T, p *browser.Page, js string) T {
 	t.Helper()
-	s, err := browser.Eval[string](p, js)
+	v, err := browser.Eval[T](p, js)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s
-}
-
-func evalInt(t *testing.T, p *browser.Page, js string) int {
-	t.Helper()
-	n, err := browser.Eval[int](p, js)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return v
 }
 
 const (
@@ -148,7 +139,7 @@ func TestFlameGraphInteractive(t *testing.T) {
 			if frame(t, p, g.hidden).Shown {
 				t.Errorf("%s still shown after zooming into %s", g.hidden, g.zoom)
 			}
-			if got := evalString(t, p, `document.documentElement.getAttribute("data-zoomed")`); got != g.zoom {
+			if got := eval[string](t, p, `document.documentElement.getAttribute("data-zoomed")`); got != g.zoom {
 				t.Errorf("data-zoomed = %q", got)
 			}
 			if all := frame(t, p, "all"); all.Width != inner {
@@ -160,7 +151,7 @@ func TestFlameGraphInteractive(t *testing.T) {
 			if err := p.HoverXY(child.X, child.Y); err != nil {
 				t.Fatal(err)
 			}
-			if d := evalString(t, p, detailsJS); !strings.HasPrefix(d, "main (") || !strings.Contains(d, "%") {
+			if d := eval[string](t, p, detailsJS); !strings.HasPrefix(d, "main (") || !strings.Contains(d, "%") {
 				t.Errorf("details on hover = %q", d)
 			}
 
@@ -179,17 +170,17 @@ func TestFlameGraphInteractive(t *testing.T) {
 			if err := p.Click("#search"); err != nil {
 				t.Fatal(err)
 			}
-			if n := evalInt(t, p, matchCount); n != g.hits {
+			if n := eval[int](t, p, matchCount); n != g.hits {
 				t.Errorf("search %q highlighted %d frames, want %d", g.search, n, g.hits)
 			}
 			want := fmt.Sprintf("Matched: %.2f%% (%d frames)", g.share, g.hits)
-			if got := evalString(t, p, matchedJS); got != want {
+			if got := eval[string](t, p, matchedJS); got != want {
 				t.Errorf("matched = %q, want %q", got, want)
 			}
 			if err := p.Click("#clear"); err != nil {
 				t.Fatal(err)
 			}
-			if n := evalInt(t, p, matchCount); n != 0 {
+			if n := eval[int](t, p, matchCount); n != 0 {
 				t.Errorf("%d frames still highlighted after Clear", n)
 			}
 			if errs := p.Errors(); len(errs) > 0 {
@@ -216,10 +207,10 @@ func TestFlameGraphInteractive(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer p.Close()
-			if n := evalInt(t, p, matchCount); n != tt.hits {
+			if n := eval[int](t, p, matchCount); n != tt.hits {
 				t.Errorf("%d frames highlighted, want %d", n, tt.hits)
 			}
-			if got := evalString(t, p, matchedJS); got != tt.want {
+			if got := eval[string](t, p, matchedJS); got != tt.want {
 				t.Errorf("matched = %q, want %q", got, tt.want)
 			}
 		})

@@ -1,8 +1,12 @@
-// Package e2e holds end-to-end tests that run whole benchmark suites and
-// check properties of everything they write. Its only code is tests: the
+// Package e2e holds end-to-end tests that run whole benchmark suites the
+// way `bench run` does (runner, profile stage, report) and check
+// properties of everything they write. Its only code is tests: the
 // secret-hygiene audit runs a tiny scenario (in this process and through
 // the bench binary with child server processes), writes the full report,
-// and scans every output file — decompressing gzip streams such as pprof
-// profiles first — for every token secret the run created, raw,
-// percent-encoded and base64-encoded at every byte alignment.
+// and scans every file the run wrote wherever it landed — decompressing
+// gzip streams such as pprof profiles first — for every token secret the
+// run created, raw, percent-encoded and base64-encoded at every byte
+// alignment. Further tests check that the diff flame graphs of matrix
+// variants exist where results.json says, and that an interrupted run
+// keeps its finished runs and leaves no server process behind.
 package e2e

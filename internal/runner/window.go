@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -150,7 +151,10 @@ func (w *window) stop(ctx context.Context, attacks []*loadgen.Result) (measured,
 	var perr, serr error
 	if w.begin.IsZero() {
 		// Interrupted before the window opened: nothing to stop.
-		return m, ctx.Err()
+		if err := ctx.Err(); err != nil {
+			return m, err
+		}
+		return m, errors.New("the measured window never started")
 	}
 	m.prof, perr = w.c.servers.stopProfile(bg)
 	m.after, serr = w.c.servers.stats(bg)

@@ -200,3 +200,16 @@ func TestWriteSpeedscope(t *testing.T) {
 	}
 	checkGolden(t, "uncached.speedscope.json", b.Bytes())
 }
+
+func TestCompactScript(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"  // comment\n  var a = 1; // kept: not a whole-line comment\n\n\tf();\n", "var a = 1; // kept: not a whole-line comment\nf();\n"},
+		{"var s = \"  // inside a string\";\n", "var s = \"  // inside a string\";\n"},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := compactScript(tt.in); got != tt.want {
+			t.Errorf("compactScript(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -262,7 +262,26 @@ func RenderDiffSVG(w io.Writer, base, cand []Stack, opts Options) error {
 // search and hover details (flamegraph.pl's feature set).
 //
 //go:embed flame.js
-var script string
+var scriptSource string
+
+// script is flame.js without its comment lines and indentation: every
+// graph carries it, and reports hold many graphs.
+var script = compactScript(scriptSource)
+
+// compactScript drops whole-line // comments, blank lines and leading
+// whitespace; it never touches the inside of a line, so strings and
+// regular expressions stay intact.
+func compactScript(src string) string {
+	var b strings.Builder
+	for line := range strings.Lines(src) {
+		line = strings.TrimLeft(line, " \t")
+		if t := strings.TrimSpace(line); t == "" || strings.HasPrefix(t, "//") {
+			continue
+		}
+		b.WriteString(line)
+	}
+	return b.String()
+}
 
 // style makes frames look clickable and marks the hovered one.
 const style = `g{cursor:pointer}g:hover rect{stroke:#000;stroke-width:0.5}.btn{cursor:pointer;fill:#333}`

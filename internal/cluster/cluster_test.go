@@ -226,3 +226,30 @@ func TestFUSEServerDies(t *testing.T) {
 		t.Errorf("no log line for the rejection:\n%s", logs.String())
 	}
 }
+
+// TestNodeKilledLeavesNoMount: SIGKILL a node; its FUSE server gets the
+// parent-death signal, unmounts and exits, so no mount stays behind.
+func TestNodeKilledLeavesNoMount(t *testing.T) {
+	needFUSE(t)
+	dir := t.TempDir()
+	backing := filepath.Join(dir, "backing")
+	os.MkdirAll(backing, 0o755)
+	var logs syncBuffer
+	c, err := startNode(context.Background(), Config{Binary: os.Args[0]}, NodeConfig{Backing: backing,
+		Mount: mountDir(dir, 0), Lock: filepath.Join(backing, "authkey.lock"), Strategy: "mtime", KeyBits: 1024}, &logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fusePID := c.ready.FusePID
+	c.cmd.Process.Kill()
+	<-c.done
+	deadline := time.Now().Add(10 * time.Second)
+	for syscall.Kill(fusePID, 0) == nil {
+		if time.Now().After(deadline) {
+			syscall.Kill(fusePID, syscall.SIGKILL)
+			t.Fatal("FUSE server outlived its node")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	assertNoMounts(t, dir)
+}

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -38,7 +39,8 @@ type Config struct {
 	KeyBits        int      `json:"key_bits"`
 	// Rate is ticket verifications per second, spread over the nodes.
 	Rate float64 `json:"rate"`
-	// LeadMs of load before the key is aged, ObserveMs after it.
+	// LeadMs of load before the key is aged; ObserveMs after the nodes'
+	// rotation check, which runs attr_timeout + 200 ms after the touch.
 	LeadMs    int64 `json:"lead_ms"`
 	ObserveMs int64 `json:"observe_ms"`
 	BucketMs  int64 `json:"bucket_ms"`
@@ -94,7 +96,9 @@ func (c Config) Validate() error {
 }
 
 // Point is one timeline bucket: valid tickets rejected and requests sent
-// in [t_ms, t_ms+bucket) relative to the moment the key was aged.
+// in [t_ms, t_ms+bucket). t=0 is when the nodes' synchronized rotation
+// checks (attr_timeout + 200 ms after the touch) have returned and every
+// node has issued a fresh ticket.
 type Point struct {
 	TMs           int64 `json:"t_ms"`
 	RejectedValid int   `json:"rejected_valid"`
@@ -112,6 +116,8 @@ type Trial struct {
 	// or a node signs with a key no node treats as current.
 	Disagree      bool           `json:"nodes_disagree"`
 	States        []NodeState    `json:"states"`
+	// RejectedValid of Total requests sent from t=0 on (the timeline also
+	// shows the lead-in).
 	RejectedValid int            `json:"rejected_valid"`
 	Total         int            `json:"total"`
 	StatusCodes   map[string]int `json:"status_codes"`
@@ -165,7 +171,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.Skipped = err.Error()
 		return res, nil
 	}
-	if cleaned, err := fusemount.CleanStale(cfg.WorkDir); err != nil {
+	// Dead mounts of ours anywhere (a SIGKILLed earlier run, whatever its
+	// work dir); live ones are left alone.
+	if cleaned, err := fusemount.CleanStale(""); err != nil {
 		return nil, err
 	} else if len(cleaned) > 0 {
 		cfg.logf("detached %d stale mounts of an earlier run", len(cleaned))
@@ -258,6 +266,9 @@ func startNode(ctx context.Context, cfg Config, nc NodeConfig, logw io.Writer) (
 		"--attr-timeout", nc.AttrTimeout.String(), "--ttl", nc.TTL.String(), "--key-bits", strconv.Itoa(nc.KeyBits)}
 	cmd := exec.Command(cfg.Binary, args...)
 	cmd.Stderr = logw
+	// A driver that dies without stopping its nodes still takes them (and
+	// through them their FUSE servers, which unmount) down.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -381,9 +392,12 @@ func runTrial(ctx context.Context, cfg Config, strategy string, attrMs int64, n 
 	}
 
 	// Issuers: every node logs a user in every 100 ms, as logins keep
-	// coming on a real cluster. Failed issues keep the previous ticket.
+	// coming on a real cluster (each login runs get_privkey's rotation
+	// check). Failed issues keep the previous ticket. Logins pause around
+	// the reproduction, as the seed stops all services but pve-cluster.
 	lctx, stopLoad := context.WithCancel(ctx)
 	defer stopLoad()
+	var paused atomic.Bool
 	var wg sync.WaitGroup
 	for i, c := range nodes {
 		wg.Add(1)
@@ -396,6 +410,9 @@ func runTrial(ctx context.Context, cfg Config, strategy string, attrMs int64, n 
 				case <-lctx.Done():
 					return
 				case <-tick.C:
+					if paused.Load() {
+						continue
+					}
 					if t, err := issue(lctx, hc, c.ready.URL); err == nil {
 						p.set(i, t)
 					}
@@ -423,35 +440,66 @@ func runTrial(ctx context.Context, cfg Config, strategy string, attrMs int64, n 
 		t.Header = http.Header{"Cookie": {CookieName + "=" + url.QueryEscape(tk)}}
 		return nil
 	}
-	dur := time.Duration(cfg.LeadMs+cfg.ObserveMs) * time.Millisecond
+	// The kernel caches of every mount expire within attr_timeout of the
+	// touch; the verification load then re-caches the aged attributes,
+	// which is the state seed 002's script sets up with check_authkey(1).
+	wait := attr + 200*time.Millisecond
+	dur := time.Duration(cfg.LeadMs+cfg.ObserveMs)*time.Millisecond + wait
 	atk := vegeta.NewAttacker(vegeta.Timeout(10*time.Second), vegeta.KeepAlive(true))
 	start := time.Now()
 	results := atk.Attack(targeter, vegeta.Rate{Freq: int(cfg.Rate), Per: time.Second}, dur, "ticket")
 
-	touchedCh := make(chan time.Time, 1)
+	triggered := make(chan time.Time, 1)
 	var checks sync.WaitGroup
 	checks.Add(1)
 	go func() {
 		defer checks.Done()
-		select {
-		case <-lctx.Done():
-			return
-		case <-time.After(time.Duration(cfg.LeadMs) * time.Millisecond):
+		sleep := func(d time.Duration) bool {
+			select {
+			case <-lctx.Done():
+				return false
+			case <-time.After(d):
+				return true
+			}
 		}
-		// The seed's `touch --date yesterday` on the shared key, then every
-		// node's rotation attempt at once (tmux synchronized panes).
+		if !sleep(time.Duration(cfg.LeadMs) * time.Millisecond) {
+			return
+		}
+		paused.Store(true)
+		defer paused.Store(false)
+		// The seed's `touch --date yesterday` on the shared key.
 		y := time.Now().Add(-24 * time.Hour)
 		if err := os.Chtimes(files.Path(ticket.Current), y, y); err != nil {
 			fmt.Fprintf(logw, "driver: touch: %v\n", err)
 		}
-		touchedCh <- time.Now()
+		if !sleep(wait) {
+			return
+		}
+		// Every node's rotation attempt at once (tmux synchronized panes).
+		var all sync.WaitGroup
 		for _, c := range nodes {
-			checks.Add(1)
+			all.Add(1)
 			go func() {
-				defer checks.Done()
-				post(lctx, hc, c.ready.URL+PathCheck)
+				defer all.Done()
+				if _, err := post(lctx, hc, c.ready.URL+PathCheck); err != nil {
+					fmt.Fprintf(logw, "driver: rotation check on %s: %v\n", c.ready.URL, err)
+				}
 			}()
 		}
+		all.Wait()
+		// Fresh logins on every node before t=0, so the window after it
+		// carries only tickets signed after the rotation attempts. Tickets
+		// from before the touch are not counted: once a node sees the aged
+		// key, PVE's age range (strict ">" on whole seconds) rejects those
+		// issued in the touch's second, an artefact of the reproduction.
+		for i, c := range nodes {
+			if t, err := issue(lctx, hc, c.ready.URL); err == nil {
+				p.set(i, t)
+			} else {
+				fmt.Fprintf(logw, "driver: login on node %d after the rotation check: %v\n", i, err)
+			}
+		}
+		triggered <- time.Now()
 	}()
 	var rs []*vegeta.Result
 	for r := range results {
@@ -460,12 +508,12 @@ func runTrial(ctx context.Context, cfg Config, strategy string, attrMs int64, n 
 	stopLoad()
 	wg.Wait()
 	checks.Wait()
-	touched := start.Add(time.Duration(cfg.LeadMs) * time.Millisecond)
+	t0 := start.Add(time.Duration(cfg.LeadMs)*time.Millisecond + wait)
 	select {
-	case touched = <-touchedCh:
+	case t0 = <-triggered:
 	default:
 	}
-	tr.Timeline, tr.RejectedValid, tr.Total = timeline(rs, touched, cfg.BucketMs, tr.StatusCodes)
+	tr.Timeline, tr.RejectedValid, tr.Total = timeline(rs, t0, cfg.BucketMs, tr.StatusCodes)
 
 	// Settle: every cache has had its attr_timeout and TTL to catch up, so
 	// what remains is lasting disagreement.
@@ -534,15 +582,16 @@ func state(ctx context.Context, hc *http.Client, base string) (NodeState, error)
 	return st, nil
 }
 
-// timeline buckets results by send time relative to touched. Every ticket
-// the load sends was issued by a node with the key it holds as current,
-// so any answer but 200 is a valid ticket rejected.
-func timeline(rs []*vegeta.Result, touched time.Time, bucketMs int64, codes map[string]int) ([]Point, int, int) {
+// timeline buckets results by send time relative to t0 and counts the
+// requests sent from t0 on. Every ticket the load sends was issued by a
+// node with the key it holds as current, so any answer but 200 is a valid
+// ticket rejected.
+func timeline(rs []*vegeta.Result, t0 time.Time, bucketMs int64, codes map[string]int) ([]Point, int, int) {
 	buckets := map[int64]*Point{}
-	rejected := 0
+	rejected, total := 0, 0
 	for _, r := range rs {
 		codes[strconv.Itoa(int(r.Code))]++
-		off := r.Timestamp.Sub(touched).Milliseconds()
+		off := r.Timestamp.Sub(t0).Milliseconds()
 		b := off / bucketMs
 		if off < 0 && off%bucketMs != 0 {
 			b-- // floor, so bucket -1 is [-bucket, 0)
@@ -555,7 +604,12 @@ func timeline(rs []*vegeta.Result, touched time.Time, bucketMs int64, codes map[
 		pt.Total++
 		if r.Code != http.StatusOK {
 			pt.RejectedValid++
-			rejected++
+		}
+		if off >= 0 {
+			total++
+			if r.Code != http.StatusOK {
+				rejected++
+			}
 		}
 	}
 	keys := make([]int64, 0, len(buckets))
@@ -567,7 +621,7 @@ func timeline(rs []*vegeta.Result, touched time.Time, bucketMs int64, codes map[
 	for _, k := range keys {
 		out = append(out, *buckets[k])
 	}
-	return out, rejected, len(rs)
+	return out, rejected, total
 }
 
 // disagree reports lasting inconsistency: nodes differ about the current

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/authbench/authbench/impl/ticket"
@@ -97,6 +98,8 @@ func fuseChild(ctx context.Context, cfg NodeConfig, logw io.Writer) (*exec.Cmd, 
 	cmd := exec.Command(bin, "ticket", "fuse", "--backing", cfg.Backing, "--mount", cfg.Mount,
 		"--attr-timeout", cfg.AttrTimeout.String())
 	cmd.Stderr = logw
+	// If the node dies, its FUSE server unmounts and exits too.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err

@@ -220,6 +220,9 @@ func TestAttackShardErrors(t *testing.T) {
 		{"mixed counts", [][2]int{{1, 2}, {2, 3}}, nil, 2, "not one load"},
 		{"missing shard", [][2]int{{1, 3}, {3, 3}}, nil, 0, "WARNING: shards 2 missing"},
 		{"no sidecars", nil, nil, 2, "no shard sidecars"},
+		{"a shard that sent nothing", [][2]int{{1, 2}}, func(t *testing.T, dir string) {
+			writeSyntheticShard(t, dir, 2, 2, time.Time{}, 0, 0)
+		}, 0, "| 2/2 | gen-2 | 100.0 | 0.0 | 0 | 0.00 % | 0s | 0s | — |"},
 		{"results outside the directory", nil, func(t *testing.T, dir string) {
 			writeShard(filepath.Join(dir, "bad"+shardSuffix), attackShard{Shard: "1/1", Index: 1, Count: 1, ResultsFile: "../x.bin"})
 		}, 2, "not a bench attack shard"},
@@ -237,11 +240,11 @@ func TestAttackShardErrors(t *testing.T) {
 				writeSyntheticShard(t, d, s[0], s[1], t0, 10, time.Millisecond)
 				args = append(args, d)
 			}
-			if len(args) == 0 {
-				args = []string{root}
-			}
 			if tt.extra != nil {
 				tt.extra(t, root)
+			}
+			if len(args) == 0 || tt.extra != nil {
+				args = append(args, root)
 			}
 			code, stdout, stderr := bench(t, "", append([]string{"report", "--attack", "--out", filepath.Join(root, "out")}, args...)...)
 			if code != tt.code || !strings.Contains(stdout+stderr, tt.wantOut) {

@@ -268,6 +268,7 @@ func mergeAttack(args []string, dest string, stdout io.Writer) error {
 	sum := attackSummary{Shards: shards[0].Count, MissingShards: missing, ResultsFile: attackMergedResults}
 	inputs := make([]string, len(shards))
 	var latestStart, earliestEnd time.Time
+	idle := false // a shard that sent nothing never ran together with the others
 	for i, s := range shards {
 		inputs[i] = s.results
 		m, err := loadgen.MetricsFromFile(s.results)
@@ -282,6 +283,7 @@ func mergeAttack(args []string, dest string, stdout io.Writer) error {
 			SuccessRatio: m.Success, Latency: latencyUS(m), Start: m.Earliest, End: m.Latest,
 			Interrupted: s.Interrupted, ResultsFile: s.results,
 		})
+		idle = idle || m.Requests == 0
 		if i == 0 || m.Earliest.After(latestStart) {
 			latestStart = m.Earliest
 		}
@@ -301,7 +303,7 @@ func mergeAttack(args []string, dest string, stdout io.Writer) error {
 	sum.ShortOfTarget = sum.AchievedRPS < 0.99*sum.OfferedRPS
 	sum.StatusCodes, sum.Latency, sum.MeanUS = m.StatusCodes, latencyUS(m), us(m.Latencies.Mean)
 	sum.Start, sum.End = m.Earliest, m.Latest
-	if window := m.Latest.Sub(m.Earliest); window > 0 && earliestEnd.After(latestStart) {
+	if window := m.Latest.Sub(m.Earliest); window > 0 && !idle && earliestEnd.After(latestStart) {
 		sum.Overlap = float64(earliestEnd.Sub(latestStart)) / float64(window)
 	}
 	data, err := json.MarshalIndent(sum, "", "  ")
@@ -356,10 +358,17 @@ func attackMarkdown(s attackSummary) []byte {
 			note = " (interrupted)"
 		}
 		fmt.Fprintf(&b, "| %s%s | %s | %.1f | %.1f | %d | %.2f %% | %s | %s | %s |\n", p.Shard, note, orDashMD(p.Host), p.OfferedRPS, p.AchievedRPS,
-			p.Requests, 100*p.SuccessRatio, fmtUS(p.Latency.P50), fmtUS(p.Latency.P99), p.Start.UTC().Format("15:04:05.000"))
+			p.Requests, 100*p.SuccessRatio, fmtUS(p.Latency.P50), fmtUS(p.Latency.P99), fmtClock(p.Start))
 	}
 	fmt.Fprintf(&b, "\nMerged vegeta results: `%s`.\n", s.ResultsFile)
 	return []byte(b.String())
+}
+
+func fmtClock(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("15:04:05.000")
 }
 
 func fmtUS(v float64) string {

@@ -169,23 +169,30 @@ type Overview struct {
 }
 
 // BuildOverview picks the headline scenario (the target scenario with the
-// most ratios to the control; ties go to the first) and lays out one row
+// most ratios to the control, then the most intervals; ties go to the
+// first; any scenario when no targets were named) and lays out one row
 // per verifier measured anywhere in the run, in report order.
 func BuildOverview(f *results.File, sum Summary, hit map[string]Spread) Overview {
 	var ov Overview
-	best := -1
-	targets := targetScenarios(f)
+	best := [2]int{-1, -1}
+	targets := sum.TargetScenarios
 	for _, ss := range sum.Scenarios {
 		if len(targets) > 0 && !slices.Contains(targets, ss.Name) {
 			continue
 		}
-		n := 0
+		// Most ratios to the control first, then most with an interval.
+		var n [2]int
 		for _, r := range ss.Rows {
-			if r.VsControl[MetricCPU].Valid() || r.VsControl[MetricKnee].Valid() {
-				n++
+			for _, iv := range []Interval{r.VsControl[MetricCPU], r.VsControl[MetricKnee]} {
+				if iv.Valid() {
+					n[0]++
+				}
+				if iv.HasRange() {
+					n[1]++
+				}
 			}
 		}
-		if n > best {
+		if n[0] > best[0] || n[0] == best[0] && n[1] > best[1] {
 			best, ov.Scenario, ov.Noise = n, ss.Name, ss.Noise
 		}
 	}
@@ -230,6 +237,19 @@ func BuildOverview(f *results.File, sum Summary, hit map[string]Spread) Overview
 		ov.Rows = append(ov.Rows, row)
 	}
 	return ov
+}
+
+// legacyTargets selects the target scenarios of a results file written
+// before Run.Target existed the way the runner then did: by the name
+// prefix "steady" (valid-only steady load).
+func legacyTargets(f *results.File) []string {
+	var out []string
+	for _, sc := range Scenarios(f) {
+		if strings.HasPrefix(sc, "steady") {
+			out = append(out, sc)
+		}
+	}
+	return out
 }
 
 // targetScenarios lists the scenarios whose runs are marked as targets.

@@ -160,13 +160,13 @@ func (d Difference) String() string {
 }
 
 // FormatRatio formats a ratio with its interval: "0.512× [0.490–0.530]",
-// or "0.512× (n/a, 1 round)" without one; "—" without data.
+// or "0.512× [n/a (1 round)]" without one; "—" without data.
 func FormatRatio(iv Interval) string {
 	if !iv.Valid() {
 		return "—"
 	}
 	if !iv.HasRange() {
-		return fmt.Sprintf("%s× (n/a, 1 round)", fmtRatio(iv.Est))
+		return fmt.Sprintf("%s× [n/a (1 round)]", fmtRatio(iv.Est))
 	}
 	return fmt.Sprintf("%s× [%s–%s]", fmtRatio(iv.Est), fmtRatio(iv.Lo), fmtRatio(iv.Hi))
 }
@@ -193,7 +193,7 @@ func fmtRatio(x float64) string {
 		return fmt.Sprintf("%.0f", x)
 	case x >= 10:
 		return fmt.Sprintf("%.1f", x)
-	case x >= 1:
+	case x >= 0.995: // "%.3g" would print 0.9996 as "1"
 		return fmt.Sprintf("%.2f", x)
 	default:
 		return fmt.Sprintf("%.3g", x)

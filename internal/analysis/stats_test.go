@@ -199,7 +199,7 @@ func TestFormatRatio(t *testing.T) {
 	}{
 		{Interval{Est: 0.512, Lo: 0.49, Hi: 0.53, N: 3, Coverage: 0.75}, "0.512× [0.49–0.53]"},
 		{Interval{Est: 17.94, Lo: 12.1, Hi: 20, N: 3, Coverage: 0.75}, "17.9× [12.1–20.0]"},
-		{Interval{Est: 2, Lo: 2, Hi: 2, N: 1}, "2.00× (n/a, 1 round)"},
+		{Interval{Est: 2, Lo: 2, Hi: 2, N: 1}, "2.00× [n/a (1 round)]"},
 		{noInterval, "—"},
 	}
 	for _, tc := range tests {

@@ -112,14 +112,17 @@ func (t Target) Pass() bool { return t.Verdict == Met }
 // Options tune Summarize.
 type Options struct {
 	// TargetScenarios restricts the target checks to these scenarios;
-	// empty means the scenarios whose runs are marked Target, or every
-	// scenario of a file that marks none.
+	// empty means the scenarios whose runs are marked Target; a file from
+	// before that mark falls back to the steady scenarios, then to all.
 	TargetScenarios []string
 }
 
 // Summary is what the report leads with; compare and the gate reuse it.
 type Summary struct {
 	Scenarios []ScenarioSummary
+	// TargetScenarios are the scenarios the targets were checked in
+	// (empty: all of them).
+	TargetScenarios []string
 	// Headline is every scenario's rows in order.
 	Headline []HeadlineRow
 	Targets  []Target
@@ -146,6 +149,10 @@ func Summarize(f *results.File, opts Options) Summary {
 	if len(opts.TargetScenarios) == 0 {
 		opts.TargetScenarios = targetScenarios(f)
 	}
+	if len(opts.TargetScenarios) == 0 {
+		opts.TargetScenarios = legacyTargets(f)
+	}
+	s.TargetScenarios = opts.TargetScenarios
 	for _, sc := range Scenarios(f) {
 		ss := summarizeScenario(sc, ScenarioRuns(f, sc))
 		s.Scenarios = append(s.Scenarios, ss)
@@ -261,7 +268,7 @@ func judge(iv Interval, threshold float64, ok func(float64) bool) (Verdict, stri
 	case !iv.Valid():
 		return Inconclusive, "no data"
 	case !iv.HasRange():
-		return Inconclusive, "n/a (1 round): a single value has no interval"
+		return Inconclusive, "a single round has no interval"
 	case ok(iv.Lo) && ok(iv.Hi):
 		return Met, ""
 	case !ok(iv.Lo) && !ok(iv.Hi):
@@ -313,7 +320,7 @@ func targets(ss ScenarioSummary) []Target {
 
 func fmtShareInterval(iv Interval) string {
 	if !iv.HasRange() {
-		return fmt.Sprintf("%.2f %% (n/a, 1 round)", 100*iv.Est)
+		return fmt.Sprintf("%.2f %% [n/a (1 round)]", 100*iv.Est)
 	}
 	return fmt.Sprintf("%.2f %% [%.2f–%.2f %%]", 100*iv.Est, 100*iv.Lo, 100*iv.Hi)
 }

@@ -238,3 +238,26 @@ func TestParetoFront(t *testing.T) {
 		t.Errorf("front %v, want %v", got, want)
 	}
 }
+
+func TestLabelGroups(t *testing.T) {
+	t.Parallel()
+	pts := []TradePoint{
+		{Verifier: "uncached", StaleMS: 2, CostUS: 2000},
+		{Verifier: "generation", Never: true, CostUS: 100},
+		{Verifier: "mtime", Never: true, CostUS: 102},
+		{Verifier: "ttl", Never: true, CostUS: 50},
+	}
+	x := func(p TradePoint) float64 {
+		if p.Never {
+			return 1e5
+		}
+		return p.StaleMS
+	}
+	var got []string
+	for _, g := range labelGroups(pts, x) {
+		got = append(got, g.text)
+	}
+	if want := []string{"uncached", "mtime, generation", "ttl"}; !slices.Equal(got, want) {
+		t.Errorf("labels %v, want %v", got, want)
+	}
+}

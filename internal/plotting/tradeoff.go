@@ -72,7 +72,8 @@ func ParetoFront(pts []TradePoint) []TradePoint {
 
 // TradeOff draws the headline trade-off: x = worst measured staleness of
 // file edits (log, "never" at the right edge), y = server CPU per request
-// (log), one labelled point per verifier and the Pareto front. Skipped
+// (log), one labelled point per verifier and the Pareto front (dashed
+// staircase). Skipped
 // without at least two points.
 func TradeOff(dir string, ov analysis.Overview) ([]string, error) {
 	pts := TradePoints(ov)
@@ -97,16 +98,17 @@ func TradeOff(dir string, ov analysis.Overview) ([]string, error) {
 		"worst staleness of file edits (ms, log; never = right edge)", "server CPU per request (µs, log)")
 	var labels plotter.XYLabels
 	for _, pt := range pts {
-		xy := plotter.XYs{{X: x(pt), Y: pt.CostUS}}
-		sc, err := plotter.NewScatter(xy)
+		sc, err := plotter.NewScatter(plotter.XYs{{X: x(pt), Y: pt.CostUS}})
 		if err != nil {
 			return nil, fmt.Errorf("trade-off plot: %w", err)
 		}
 		st := StyleOf(pt.Verifier)
 		sc.Color, sc.Shape, sc.Radius = st.Color, st.Shape, vg.Points(4)
 		p.Add(sc)
-		labels.XYs = append(labels.XYs, xy[0])
-		labels.Labels = append(labels.Labels, " "+pt.Verifier)
+	}
+	for _, g := range labelGroups(pts, x) {
+		labels.XYs = append(labels.XYs, g.at)
+		labels.Labels = append(labels.Labels, " "+g.text)
 	}
 	var front plotter.XYs
 	for _, f := range ParetoFront(pts) {
@@ -124,7 +126,6 @@ func TradeOff(dir string, ov analysis.Overview) ([]string, error) {
 		l.Color = color.RGBA{0x44, 0x44, 0x44, 0xff}
 		l.Dashes = []vg.Length{vg.Points(4), vg.Points(2)}
 		p.Add(l)
-		p.Legend.Add("Pareto front", l)
 	}
 	edge, err := plotter.NewLine(plotter.XYs{{X: neverX, Y: lo / 2}, {X: neverX, Y: hi * 2}})
 	if err != nil {
@@ -144,6 +145,37 @@ func TradeOff(dir string, ov analysis.Overview) ([]string, error) {
 	p.X.Tick.Marker, p.Y.Tick.Marker = logTicks{}, logTicks{}
 	p.X.Min, p.X.Max = tradeoffFloorMS/2, neverX*4
 	p.Y.Min, p.Y.Max = lo/2, hi*2
-	p.Legend.Top = true
 	return one(dir, "tradeoff", p, plotW, plotH)
+}
+
+type labelGroup struct {
+	at   plotter.XY
+	text string
+}
+
+// labelGroups merges the labels of points that nearly coincide (same x
+// within 20 %, cost within a factor 1.5: e.g. several verifiers that never
+// see an edit and cost about the same) into one label at the highest of
+// them, so names do not print over each other.
+func labelGroups(pts []TradePoint, x func(TradePoint) float64) []labelGroup {
+	s := append([]TradePoint(nil), pts...)
+	sort.SliceStable(s, func(a, b int) bool { return s[a].CostUS > s[b].CostUS })
+	var out []labelGroup
+	var anchor []TradePoint
+	for _, p := range s {
+		merged := false
+		for i, g := range out {
+			a := anchor[i]
+			if r := x(p) / x(a); r > 1/1.2 && r < 1.2 && a.CostUS/p.CostUS < 1.5 {
+				out[i].text = g.text + ", " + p.Verifier
+				merged = true
+				break
+			}
+		}
+		if !merged {
+			out = append(out, labelGroup{at: plotter.XY{X: x(p), Y: p.CostUS}, text: p.Verifier})
+			anchor = append(anchor, p)
+		}
+	}
+	return out
 }

@@ -44,7 +44,7 @@ const (
 type block struct {
 	Kind  string
 	Level int    // heading level
-	Class string // callout class
+	Class string // callout, paragraph, list or image class (HTML only)
 	Text  cell   // heading, paragraph, callout
 	Head  []string
 	Rows  []cell2
@@ -71,6 +71,12 @@ func (d *document) h(level int, s string) {
 	d.Blocks = append(d.Blocks, block{Kind: kHeading, Level: level, Text: txt(s)})
 }
 func (d *document) p(c cell) { d.Blocks = append(d.Blocks, block{Kind: kPara, Text: c}) }
+func (d *document) pClass(class string, c cell) {
+	d.Blocks = append(d.Blocks, block{Kind: kPara, Class: class, Text: c})
+}
+func (d *document) listClass(class string, items []cell) {
+	d.Blocks = append(d.Blocks, block{Kind: kList, Class: class, Items: items})
+}
 func (d *document) callout(class string, c cell) {
 	d.Blocks = append(d.Blocks, block{Kind: kCallout, Class: class, Text: c})
 }
@@ -90,6 +96,10 @@ func (d *document) endDetails() { d.Blocks = append(d.Blocks, block{Kind: kEndDe
 func (d *document) image(plotsDir, name, alt string) {
 	base := path.Join(filepath.ToSlash(plotsDir), name)
 	d.Blocks = append(d.Blocks, block{Kind: kImage, Alt: alt, Path: base + ".png", Link: base + ".svg"})
+}
+func (d *document) imageClass(plotsDir, name, alt, class string) {
+	d.image(plotsDir, name, alt)
+	d.Blocks[len(d.Blocks)-1].Class = class
 }
 func (d *document) list(items []cell) { d.Blocks = append(d.Blocks, block{Kind: kList, Items: items}) }
 
@@ -201,14 +211,18 @@ const htmlTemplate = `<!DOCTYPE html>
 <title>{{.Title}}</title>
 <style>
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 1.5em auto; max-width: 1400px; padding: 0 1em; color: #1f2328; line-height: 1.45; }
-h1 { border-bottom: 1px solid #d0d7de; padding-bottom: .3em; }
-h2 { border-bottom: 1px solid #d0d7de; padding-bottom: .2em; margin-top: 2em; }
+h1 { border-bottom: 1px solid #d0d7de; padding-bottom: .2em; font-size: 1.5em; margin: .2em 0 .4em; }
+h2 { border-bottom: 1px solid #d0d7de; padding-bottom: .2em; margin-top: 1.2em; font-size: 1.25em; }
 table { border-collapse: collapse; margin: .5em 0 1.2em; font-size: 13px; display: block; overflow-x: auto; }
 th, td { border: 1px solid #d0d7de; padding: 3px 7px; text-align: left; white-space: nowrap; }
 th { background: #f6f8fa; }
 tr:nth-child(even) td { background: #fbfcfd; }
 code { background: #eff1f3; padding: 0 .3em; border-radius: 3px; }
-.callout { border-left: 4px solid #bf8700; background: #fff8c5; padding: .6em 1em; margin: 1em 0; }
+.callout { border-left: 4px solid #bf8700; background: #fff8c5; padding: .4em 1em; margin: .5em 0; font-size: 14px; }
+ul.compact { font-size: 13px; margin: .2em 0; line-height: 1.3; }
+p.note { font-size: 12px; color: #57606a; }
+img.plot.tradeoff { max-height: 280px; }
+table#headline td, table#headline th { padding: 2px 5px; }
 .callout.fail { border-color: #cf222e; background: #ffebe9; }
 .fail { color: #cf222e; font-weight: bold; }
 .pass { color: #1a7f37; }
@@ -228,15 +242,15 @@ table#headline { font-size: 12px; }
 {{define "span"}}{{if .Strong}}<strong{{with .Class}} class="{{.}}"{{end}}>{{.Text}}</strong>{{else if .Code}}<code>{{.Text}}</code>{{else if .Class}}<span class="{{.Class}}">{{.Text}}</span>{{else}}{{.Text}}{{end}}{{end}}
 {{define "cell"}}{{range .}}{{if .Href}}<a href="{{.Href}}">{{template "span" .}}</a>{{else}}{{template "span" .}}{{end}}{{end}}{{end}}
 {{define "block"}}{{if eq .Kind "h"}}{{if eq .Level 2}}<h2>{{template "cell" .Text}}</h2>{{else if eq .Level 3}}<h3>{{template "cell" .Text}}</h3>{{else}}<h4>{{template "cell" .Text}}</h4>{{end}}
-{{- else if eq .Kind "p"}}<p>{{template "cell" .Text}}</p>
+{{- else if eq .Kind "p"}}<p{{with .Class}} class="{{.}}"{{end}}>{{template "cell" .Text}}</p>
 {{- else if eq .Kind "callout"}}<div class="callout {{.Class}}">{{template "cell" .Text}}</div>
 {{- else if eq .Kind "details"}}<details><summary>{{template "cell" .Text}}</summary>
 {{- else if eq .Kind "endDetails"}}</details>
 {{- else if eq .Kind "table"}}<table{{with .ID}} id="{{.}}"{{end}}><thead><tr>{{range .Head}}<th>{{.}}</th>{{end}}</tr></thead><tbody>
 {{range .Rows}}<tr>{{range .}}<td>{{template "cell" .}}</td>{{end}}</tr>
 {{end}}</tbody></table>
-{{- else if eq .Kind "list"}}<ul>{{range .Items}}<li>{{template "cell" .}}</li>{{end}}</ul>
-{{- else if eq .Kind "img"}}{{if .Src}}<div><a href="{{.Link}}"><img class="plot" alt="{{.Alt}}" src="{{.Src}}"></a></div>{{end}}
+{{- else if eq .Kind "list"}}<ul{{with .Class}} class="{{.}}"{{end}}>{{range .Items}}<li>{{template "cell" .}}</li>{{end}}</ul>
+{{- else if eq .Kind "img"}}{{if .Src}}<div><a href="{{.Link}}"><img class="plot{{with .Class}} {{.}}{{end}}" alt="{{.Alt}}" src="{{.Src}}"></a></div>{{end}}
 {{- else if eq .Kind "embed"}}{{if .Src}}<details><summary>{{.Alt}}</summary><img class="flame" alt="flame graph" src="{{.Src}}"></details>{{else if .TooLarge}}<p>{{.Alt}}: <a href="{{.Path}}">{{.Path}}</a> (too large to embed)</p>{{end}}
 {{- end}}{{end}}
 `

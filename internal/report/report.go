@@ -182,14 +182,39 @@ func openTargets(d *document, ts []analysis.Target) {
 	if len(missed) > 0 {
 		head = fmt.Sprintf("%d of %d targets MISSED, %d inconclusive", len(missed), len(ts), len(open))
 	}
-	d.callout(class, cell{{Text: head, Strong: true, Class: class}})
-	var items []cell
-	for _, t := range append(missed, open...) {
-		items = append(items, cell{verdictSpan(t.Verdict), {Text: fmt.Sprintf(" %s — %s / %s: %s", t.Name, t.Scenario, t.Verifier, t.Measured)},
-			{Text: reasonSuffix(t.Reason)}})
+	d.callout(class, cell{{Text: head, Strong: true, Class: class},
+		{Text: " — missed: the whole interval is on the wrong side of the target; inconclusive: the interval straddles it."}})
+	item := func(t analysis.Target) cell {
+		c := cell{verdictSpan(t.Verdict), {Text: fmt.Sprintf(" %s — %s / %s: %s", t.Name, t.Scenario, t.Verifier, t.Measured)}}
+		if t.Verdict != analysis.Missed { // a miss's reason is its interval, already shown
+			c = append(c, span{Text: reasonSuffix(t.Reason)})
+		}
+		return c
 	}
-	d.list(items)
+	var items []cell
+	for _, t := range missed {
+		items = append(items, item(t))
+	}
+	if len(items) > 0 {
+		d.listClass("compact", items)
+	}
+	// A long list of inconclusive targets (a run without rounds) would push
+	// the headline off the first screen: it is collapsed.
+	items = nil
+	for _, t := range open {
+		items = append(items, item(t))
+	}
+	if len(items) > maxOpenListed {
+		d.details(fmt.Sprintf("%d inconclusive targets", len(items)))
+		d.listClass("compact", items)
+		d.endDetails()
+	} else if len(items) > 0 {
+		d.listClass("compact", items)
+	}
 }
+
+// maxOpenListed is how many inconclusive targets are listed uncollapsed.
+const maxOpenListed = 5
 
 func reasonSuffix(r string) string {
 	if r == "" {
@@ -214,21 +239,11 @@ func headlineSection(d *document, ov analysis.Overview, plotsDir string, tradeof
 		d.p(txt("No load runs were recorded."))
 		return
 	}
-	noise := "no A/A copy of the control was measured, so differences are judged against 1"
-	if x, ok := analysis.NoiseWidth(ov.Noise[analysis.MetricCPU]); ok {
-		noise = fmt.Sprintf("A/A noise floor (the control against its copy, same rounds): CPU ± %.1f %%", 100*x)
-		if y, ok := analysis.NoiseWidth(ov.Noise[analysis.MetricKnee]); ok {
-			noise += fmt.Sprintf(", throughput ± %.1f %%", 100*y)
-		}
-	}
-	d.p(txt(fmt.Sprintf("Cost ratios from %s (%s); ratios are Hodges–Lehmann estimates [interval] over rounds, "+
-		"a ratio to the control counts as a difference only beyond the noise floor. Staleness: worst measured time an old secret kept working / declared bound.",
-		orDash(ov.Scenario), noise)))
-	head := []string{"verifier", "hit path", "CPU/req", "CPU × no-auth", "CPU × uncached", "throughput × no-auth", "throughput × uncached"}
+	head := []string{"verifier", "hit path", "CPU/req", "CPU × no-auth", "CPU × uncached", "req/s × no-auth", "req/s × uncached"}
 	for _, c := range analysis.EventClasses {
-		head = append(head, string(c))
+		head = append(head, classHeads[c])
 	}
-	head = append(head, "flood crypt share")
+	head = append(head, "flood crypt")
 	var rows []cell2
 	for _, r := range ov.Rows {
 		hit := "—"
@@ -236,19 +251,39 @@ func headlineSection(d *document, ov analysis.Overview, plotsDir string, tradeof
 			hit = fmtSpread(r.HitNS, fmtNS)
 		}
 		none := analysis.Difference{Kind: -1}
-		row := cell2{cell{{Text: r.Verifier, Strong: true}}, txt(hit), txt(fmtSpread(r.CPU, fmtCPU)),
+		row := cell2{cell{{Text: r.Verifier, Strong: true}}, txt(hit), txt(fmtMedian(r.CPU, fmtCPU)),
 			ratioCell(r.CPUVsControl, r.CPUDiff, r.Verifier), ratioCell(baselineRatio(r.CPUVsBaseline, r.Verifier), none, r.Verifier),
 			ratioCell(r.KneeVsControl, r.KneeDiff, r.Verifier), ratioCell(baselineRatio(r.KneeVsBaseline, r.Verifier), none, r.Verifier)}
 		for _, c := range analysis.EventClasses {
 			row = append(row, stalenessCell(r.Staleness[c]))
 		}
-		row = append(row, txt(fmtSpread(r.FloodCrypt, fmtPct)))
+		row = append(row, txt(fmtMedian(r.FloodCrypt, fmtPct)))
 		rows = append(rows, row)
 	}
 	d.tableID(HeadlineID, head, rows)
 	for _, name := range tradeoff {
-		d.image(plotsDir, name, "trade-off: staleness of file edits against CPU per request")
+		d.imageClass(plotsDir, name, "trade-off: staleness of file edits against CPU per request", "tradeoff")
 	}
+	noise := "no A/A copy of the control was measured, so a ratio counts as different when its interval excludes 1"
+	if x, ok := analysis.NoiseWidth(ov.Noise[analysis.MetricCPU]); ok {
+		noise = fmt.Sprintf("A/A noise floor (the control against its copy in the same rounds): CPU ± %.1f %%", 100*x)
+		if y, ok := analysis.NoiseWidth(ov.Noise[analysis.MetricKnee]); ok {
+			noise += fmt.Sprintf(", throughput ± %.1f %%", 100*y)
+		}
+	}
+	d.pClass("note", txt(fmt.Sprintf("Costs and ratios from %s: Hodges–Lehmann estimates [interval] over rounds (see the scenario for coverage); "+
+		"≈ indistinguishable from the no-auth control, ↑/↓ beyond the noise floor; %s; [n/a]: a single round, no interval. req/s: sustained throughput (knee). "+
+		"Staleness: worst measured time an old secret kept working / declared bound (0: the next request sees the change; ∞: unbounded by design). "+
+		"Flood crypt: crypt share of server CPU under %s. Chart: each verifier at its worst file-edit staleness and CPU per request; dashed: the Pareto front.",
+		orDash(ov.Scenario), noise, analysis.FloodScenario)))
+}
+
+// classHeads are the headline's short column names per event class.
+var classHeads = map[analysis.EventClass]string{
+	analysis.ClassAPISelf:    "API, same proc",
+	analysis.ClassAPIOther:   "API, other proc",
+	analysis.ClassManualEdit: "manual edit",
+	analysis.ClassRestore:    "cp -p restore",
 }
 
 // baselineRatio drops the controls' ratios to uncached: the controls do
@@ -263,19 +298,38 @@ func baselineRatio(iv analysis.Interval, v string) analysis.Interval {
 // ratioCell shows a ratio with its interval and, against the control, the
 // noise-floor judgement; Kind −1 means no judgement applies.
 func ratioCell(iv analysis.Interval, diff analysis.Difference, v string) cell {
+	return ratioCellWith(iv, diff, v, true)
+}
+
+// ratioCellWith spells the judgement out ("indistinguishable (± 3.1 %)")
+// unless short, where the headline's ≈ ↑ ↓ and its legend stand for it.
+func ratioCellWith(iv analysis.Interval, diff analysis.Difference, v string, short bool) cell {
 	if !iv.Valid() || v == results.ControlVerifier {
 		return txt("—")
 	}
 	c := cell{{Text: analysis.FormatRatio(iv)}}
+	if short && !iv.HasRange() {
+		c = cell{{Text: strings.Replace(analysis.FormatRatio(iv), "[n/a (1 round)]", "[n/a]", 1)}}
+	}
+	if !short && diff.Kind >= analysis.Indistinguishable {
+		cls := ""
+		if diff.Kind == analysis.Indistinguishable {
+			cls = "pass"
+		}
+		return append(c, span{Text: " " + diff.String(), Class: cls})
+	}
 	switch diff.Kind {
 	case analysis.Indistinguishable:
-		c = append(c, span{Text: " " + diff.String(), Class: "pass"})
-	case analysis.Higher, analysis.Lower:
-		c = append(c, span{Text: " " + diff.String()})
+		c = append(c, span{Text: " ≈", Class: "pass"})
+	case analysis.Higher:
+		c = append(c, span{Text: " ↑"})
+	case analysis.Lower:
+		c = append(c, span{Text: " ↓"})
 	}
 	return c
 }
 
+// stalenessCell shows worst measured / declared ("∞": unbounded by design).
 func stalenessCell(s analysis.Staleness) cell {
 	if s.N == 0 {
 		return txt("—")
@@ -284,7 +338,7 @@ func stalenessCell(s analysis.Staleness) cell {
 	if s.Never {
 		measured = "never"
 	}
-	bound := "unbounded"
+	bound := "∞"
 	switch {
 	case s.Unbounded:
 	case s.BoundMS == 0:
@@ -472,10 +526,10 @@ func ratioTable(d *document, ss analysis.ScenarioSummary) {
 		}
 		none := analysis.Difference{Kind: -1}
 		rows = append(rows, cell2{cell{{Text: r.Verifier, Strong: true}},
-			txt(knee), ratioCell(r.VsControl[analysis.MetricKnee], ss.VersusControl(r.Verifier, analysis.MetricKnee), r.Verifier),
-			txt(fmtSpread(r.CPU, fmtCPU)), ratioCell(r.VsControl[analysis.MetricCPU], ss.VersusControl(r.Verifier, analysis.MetricCPU), r.Verifier),
+			txt(knee), ratioCellWith(r.VsControl[analysis.MetricKnee], ss.VersusControl(r.Verifier, analysis.MetricKnee), r.Verifier, false),
+			txt(fmtSpread(r.CPU, fmtCPU)), ratioCellWith(r.VsControl[analysis.MetricCPU], ss.VersusControl(r.Verifier, analysis.MetricCPU), r.Verifier, false),
 			ratioCell(baselineRatio(r.VsBaseline[analysis.MetricCPU], r.Verifier), none, r.Verifier),
-			txt(p99), ratioCell(r.VsControl[analysis.MetricP99], ss.VersusControl(r.Verifier, analysis.MetricP99), r.Verifier),
+			txt(p99), ratioCellWith(r.VsControl[analysis.MetricP99], ss.VersusControl(r.Verifier, analysis.MetricP99), r.Verifier, false),
 			txt(crypt), txt(slow)})
 	}
 	d.table([]string{"verifier", "knee (req/s)", "knee × no-auth", "CPU/req", "CPU × no-auth", "CPU × uncached", "p99", "p99 × no-auth", "crypt share", "slow path"}, rows)
@@ -768,6 +822,15 @@ func fmtMSPtr(p *float64, ifNil string) string {
 		return ifNil
 	}
 	return fmtMS(*p)
+}
+
+// fmtMedian shows only the median (the headline keeps its cells short;
+// the scenario sections show the spread).
+func fmtMedian(s analysis.Spread, f func(float64) string) string {
+	if s.N == 0 {
+		return "—"
+	}
+	return f(s.Median)
 }
 
 // fmtSpread shows the median and, when repeats differ, [min–max].

@@ -100,7 +100,7 @@ func TestWrite(t *testing.T) {
 		{"noise floor", "A/A noise floor"},
 		{"indistinguishable", "indistinguishable (± "},
 		{"interval", "× \\["},
-		{"staleness never", "never / unbounded"},
+		{"staleness never", "never / ∞"},
 		{"security fail", "❌ FAIL"},
 		{"target missed", "❌ MISSED"},
 		{"target inconclusive", "❔ inconclusive"},
@@ -227,7 +227,7 @@ func TestOldResults(t *testing.T) {
 		t.Fatal(err)
 	}
 	md := read(t, filepath.Join(dir, MarkdownFile))
-	for _, want := range []string{"n/a, 1 round", "No A/A row", "inconclusive", "n/a (1 round)"} {
+	for _, want := range []string{`\[n/a (1 round)\]`, "No A/A row", "inconclusive", "a single round has no interval"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report.md of an old file: no %q", want)
 		}

@@ -126,9 +126,9 @@ func HitPath(r io.Reader, fileName string) (map[string]Spread, error) {
 		if string(base) != "Verify" || len(parts) < 2 || string(parts[1]) != "/hit" {
 			continue
 		}
-		if sec, ok := res.Value("sec/op"); ok {
+		if ns, ok := nsPerOp(res); ok {
 			v := strings.TrimPrefix(string(parts[0]), "/")
-			vals[v] = append(vals[v], sec*1e9)
+			vals[v] = append(vals[v], ns)
 		}
 	}
 	if err := rd.Err(); err != nil {
@@ -139,6 +139,20 @@ func HitPath(r io.Reader, fileName string) (map[string]Spread, error) {
 		out[v] = SpreadOf(xs)
 	}
 	return out, nil
+}
+
+// nsPerOp returns a result's ns/op as written (benchfmt tidies it to
+// sec/op; the original value avoids a rounding round trip).
+func nsPerOp(res *benchfmt.Result) (float64, bool) {
+	for _, v := range res.Values {
+		if v.OrigUnit == "ns/op" {
+			return v.OrigValue, true
+		}
+	}
+	if sec, ok := res.Value("sec/op"); ok {
+		return sec * 1e9, true
+	}
+	return 0, false
 }
 
 // OverviewRow is one verifier in the headline table.

@@ -776,6 +776,8 @@ func fmtNS(ns float64) string {
 		return "—"
 	case ns < 1000:
 		return fmt.Sprintf("%.0f ns", ns)
+	case ns < 1e4:
+		return fmt.Sprintf("%.2f µs", ns/1e3)
 	case ns < 1e6:
 		return fmt.Sprintf("%.1f µs", ns/1e3)
 	default:

@@ -32,8 +32,9 @@ func fixture(t *testing.T) *results.File {
 	return f
 }
 
-// reportDir lays out the files results.json names: small SVGs, a flame
-// graph too large to embed (ttl), and one profile left missing (mtime).
+// reportDir lays out the files results.json names (small SVGs, a flame
+// graph too large to embed for ttl, one profile left missing for mtime)
+// and the microbenchmarks of testdata/bench-go.txt.
 func reportDir(t *testing.T, f *results.File) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -47,6 +48,11 @@ func reportDir(t *testing.T, f *results.File) string {
 			t.Fatal(err)
 		}
 	}
+	bench, err := os.ReadFile(filepath.Join("testdata", results.MicrobenchFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(results.MicrobenchFile, string(bench))
 	for _, r := range f.Runs {
 		paths := []string{r.Profile, r.Folded, r.Flamegraph, r.ResultsFile}
 		if r.DiffFlamegraphs != nil {
@@ -116,6 +122,7 @@ func TestWrite(t *testing.T) {
 		{"staleness plot", "plots/staleness-manual-edit-manual-edit_bench_pbs_t0.png"},
 		{"bound zero", "1.0 ms / 0"},
 		{"latency", "900 µs"},
+		{"hit path from bench-go.txt", "| **ttl** | 509 ns \\[498 ns–520 ns\\] |"},
 	} {
 		if !strings.Contains(md, tc.want) {
 			t.Errorf("report.md: no %s (%q)", tc.name, tc.want)

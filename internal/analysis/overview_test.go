@@ -1,0 +1,126 @@
+package analysis
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/authbench/authbench/internal/results"
+)
+
+func TestClassOf(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		event string
+		want  EventClass
+		ok    bool
+	}{
+		{"api-rotate:self:bench@pbs!t0", ClassAPISelf, true},
+		{"api-revoke:other:bench@pbs!t1", ClassAPIOther, true},
+		{"api-revoke:bench@pbs!t1", ClassAPISelf, true},
+		{"manual-edit:bench@pbs!t0", ClassManualEdit, true},
+		{"coarse-mtime:bench@pbs!t0", ClassManualEdit, true},
+		{"stale-stat:bench@pbs!t0", ClassManualEdit, true},
+		{"manual-restore:bench@pbs!t0", ClassRestore, true},
+		{"api-add:self:new@pbs!x", "", false},
+		{"something-else", "", false},
+	}
+	for _, tc := range tests {
+		if got, ok := ClassOf(tc.event); got != tc.want || ok != tc.ok {
+			t.Errorf("ClassOf(%q) = %q, %v; want %q, %v", tc.event, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestStalenessOf(t *testing.T) {
+	t.Parallel()
+	f := &results.File{Revocations: []results.Revocation{
+		{Verifier: "ttl", Event: "manual-edit:a", TimeToRejectMS: ptr(1200), BoundMS: ptr(2000), Pass: true},
+		{Verifier: "ttl", Event: "coarse-mtime:a", TimeToRejectMS: ptr(1800), BoundMS: ptr(2000), Pass: true},
+		{Verifier: "ttl", Event: "manual-restore:a", Pass: true},
+		{Verifier: "mtime", Event: "api-rotate:other:a", TimeToRejectMS: ptr(3), BoundMS: ptr(0), Pass: false},
+	}}
+	s := StalenessOf(f)
+	if e := s["ttl"][ClassManualEdit]; e.N != 2 || e.WorstMS != 1800 || e.BoundMS != 2000 || e.Never || e.Unbounded {
+		t.Errorf("ttl manual edits %+v", e)
+	}
+	if r := s["ttl"][ClassRestore]; !r.Never || !r.Unbounded {
+		t.Errorf("ttl restore %+v: want never rejected, unbounded", r)
+	}
+	if o := s["mtime"][ClassAPIOther]; o.Failed != 1 || o.WorstMS != 3 {
+		t.Errorf("mtime other-process %+v", o)
+	}
+	if ms, never, ok := WorstFileEdit(s["ttl"]); !ok || !never || ms != 1800 {
+		t.Errorf("WorstFileEdit(ttl) = %v, %v, %v", ms, never, ok)
+	}
+	if _, _, ok := WorstFileEdit(s["mtime"]); ok {
+		t.Error("mtime has no file edits measured")
+	}
+}
+
+func TestHitPath(t *testing.T) {
+	t.Parallel()
+	in := `goos: linux
+pkg: github.com/authbench/authbench/impl
+BenchmarkVerify/ttl/hit-2         	  200	       612.0 ns/op	       598.0 cpu-ns/op
+BenchmarkVerify/ttl/hit-2         	  200	       640.0 ns/op	       601.0 cpu-ns/op
+BenchmarkVerify/ttl/hit-2         	  200	       600.0 ns/op	       590.0 cpu-ns/op
+BenchmarkVerify/ttl/wrong-secret-2	  200	   3300000 ns/op
+BenchmarkVerify/uncached/hit-2    	  200	   3400000 ns/op
+BenchmarkUncachedShadowSize/tokens=10-2 200 100 ns/op
+`
+	got, err := HitPath(strings.NewReader(in), "bench-go.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := got["ttl"]; s.N != 3 || s.Median != 612 || s.Min != 600 || s.Max != 640 {
+		t.Errorf("ttl hit %+v", s)
+	}
+	if s := got["uncached"]; s.N != 1 || s.Median != 3.4e6 {
+		t.Errorf("uncached hit %+v", s)
+	}
+	if len(got) != 2 {
+		t.Errorf("verifiers %v, want ttl and uncached only", got)
+	}
+}
+
+func TestBuildOverview(t *testing.T) {
+	t.Parallel()
+	f := roundsFile("steady/tokens=100")
+	for i := range f.Runs {
+		f.Runs[i].Target = true
+	}
+	other := roundsFile("steady/tokens=1")
+	for _, r := range other.Runs {
+		if r.Round == 1 { // one round only: fewer intervals, not the headline
+			f.Runs = append(f.Runs, r)
+		}
+	}
+	f.Revocations = []results.Revocation{{Scenario: "edit", Verifier: "ttl-ctime", Event: "manual-edit:a", TimeToRejectMS: ptr(5), Pass: true}}
+	ov := BuildOverview(f, Summarize(f, Options{}), map[string]Spread{"ttl": {Median: 600, Min: 590, Max: 640, N: 3}})
+	if ov.Scenario != "steady/tokens=100" {
+		t.Errorf("headline scenario %q, want the target one", ov.Scenario)
+	}
+	var names []string
+	for _, r := range ov.Rows {
+		names = append(names, r.Verifier)
+	}
+	if got, want := strings.Join(names, " "), "noauth noauth-aa uncached generation mtime ttl ttl-ctime"; got != want {
+		t.Errorf("rows %q, want %q (registry order, staleness-only verifiers included)", got, want)
+	}
+	for _, r := range ov.Rows {
+		switch r.Verifier {
+		case "uncached":
+			if r.CPUDiff.Kind != Higher || !r.CPUVsControl.HasRange() {
+				t.Errorf("uncached CPU vs control %+v %v", r.CPUVsControl, r.CPUDiff)
+			}
+		case "ttl":
+			if r.HitNS.Median != 600 || r.Family != "pbs" {
+				t.Errorf("ttl row %+v", r)
+			}
+		case "ttl-ctime":
+			if r.Staleness[ClassManualEdit].WorstMS != 5 || r.Family != "ours" {
+				t.Errorf("ttl-ctime row %+v", r)
+			}
+		}
+	}
+}

@@ -23,11 +23,10 @@ func flightKey(epoch, gen uint64, d digest) string {
 	return string(b[:])
 }
 
-// do runs fn once per key among concurrent callers; shared reports whether
-// this caller got another's result.
-func (f *flightGroup) do(key string, fn func() verdict) (verdict, bool) {
-	v, _, shared := f.g.Do(key, func() (any, error) { return fn(), nil })
-	return v.(verdict), shared
+// do runs fn once per key among concurrent callers, who all get its result.
+func (f *flightGroup) do(key string, fn func() verdict) verdict {
+	v, _, _ := f.g.Do(key, func() (any, error) { return fn(), nil })
+	return v.(verdict)
 }
 
 // verdict is a slow path's answer: err nil means verified; definitive says

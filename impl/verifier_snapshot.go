@@ -201,8 +201,9 @@ func (c *snapCore) miss(ctx context.Context, id, secret string) (Outcome, error)
 	}
 	var v verdict
 	if c.flight != nil {
-		var shared bool
-		if v, shared = c.flight.do(flightKey(s.version, genBefore, d), hash); shared {
+		ran := false // singleflight reports shared to the leader too
+		v = c.flight.do(flightKey(s.version, genBefore, d), func() verdict { ran = true; return hash() })
+		if !ran {
 			c.n.shared.Add(1)
 		}
 	} else {

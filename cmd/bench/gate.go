@@ -24,11 +24,11 @@ import (
 // docs/gate.md has the calibration behind them. The default method is
 // gaterun.DefaultMeasure.
 const (
-	defaultRounds      = 20
+	defaultRounds      = 12
 	defaultInstrRounds = 6
-	defaultSamples     = 10
+	defaultSamples     = 5
 	defaultSampleTime  = "10ms"
-	defaultInstrOps    = 20
+	defaultInstrTime   = "100ms"
 	defaultBenchRE     = `BenchmarkVerify/.*/^hit$`
 	defaultScenario    = "gate/http.yaml"
 	defaultTrials      = 20
@@ -50,8 +50,9 @@ type gateOpts struct {
 	neighbourChild            bool
 	measure                   string
 	rounds, instrRounds       int
-	samples, instrOps, trials int
-	sampleTime, benchRE       string
+	samples, trials           int
+	sampleTime, instrTime     string
+	benchRE                   string
 	scenario, repo, out       string
 	minEffect, instrMinEffect float64
 	alpha, slowdown           float64
@@ -74,7 +75,7 @@ func gateMain(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	fs.IntVar(&o.instrRounds, "instr-rounds", defaultInstrRounds, "interleaved instruction-count rounds per side")
 	fs.IntVar(&o.samples, "samples", defaultSamples, "k: short samples per benchmark and time round; the best one is kept")
 	fs.StringVar(&o.sampleTime, "sample-time", defaultSampleTime, "-benchtime of each sample")
-	fs.IntVar(&o.instrOps, "instr-ops", defaultInstrOps, "operations per benchmark under callgrind (the count is exact, few suffice)")
+	fs.StringVar(&o.instrTime, "instr-time", defaultInstrTime, "-benchtime under callgrind; the largest b.N window of each run counts")
 	fs.IntVar(&o.trials, "trials", defaultTrials, "A/A and A/A' trials per method (--calibrate)")
 	fs.StringVar(&o.benchRE, "bench", "", "-bench pattern of the impl microbenchmarks (default "+defaultBenchRE+"; --calibrate: "+gaterun.CalibrationBench+")")
 	fs.StringVar(&o.scenario, "scenario", defaultScenario, "HTTP probe scenario run each time round, relative to --repo (empty: microbenchmarks only)")
@@ -145,9 +146,9 @@ func (o gateOpts) validate() error {
 			return fmt.Errorf("%s %v: want a fraction in (0, 1)", f.name, f.v)
 		}
 	}
-	if o.rounds < 2 || o.instrRounds < 2 || o.trials < 1 || o.samples < 1 || o.instrOps < 1 {
-		return fmt.Errorf("--rounds %d, --instr-rounds %d, --trials %d, --samples %d, --instr-ops %d: want at least 2 rounds and 1 of the others",
-			o.rounds, o.instrRounds, o.trials, o.samples, o.instrOps)
+	if o.rounds < 2 || o.instrRounds < 2 || o.trials < 1 || o.samples < 1 {
+		return fmt.Errorf("--rounds %d, --instr-rounds %d, --trials %d, --samples %d: want at least 2 rounds and 1 of the others",
+			o.rounds, o.instrRounds, o.trials, o.samples)
 	}
 	if !(o.slowdown > 0 && o.slowdown <= 10) {
 		return fmt.Errorf("--slowdown %v: want a fraction in (0, 10]", o.slowdown)
@@ -167,7 +168,7 @@ func (o gateOpts) protocol(benchDef string) gaterun.Protocol {
 	if re == "" {
 		re = benchDef
 	}
-	return gaterun.Protocol{BenchRE: re, Samples: o.samples, SampleTime: o.sampleTime, InstrOps: o.instrOps}
+	return gaterun.Protocol{BenchRE: re, Samples: o.samples, SampleTime: o.sampleTime, InstrTime: o.instrTime}
 }
 
 func (o gateOpts) baseConfig() (gaterun.Config, error) {

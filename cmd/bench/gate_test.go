@@ -32,14 +32,14 @@ func fakeEnv(factor float64, noValgrind bool) gaterun.Env {
 		Build: func(_ context.Context, src, _, name string) (gaterun.Side, error) {
 			return gaterun.Side{Name: name, Src: src}, nil
 		},
-		Round: func(_ context.Context, s gaterun.Side, kind gaterun.Kind, _ gaterun.Protocol, _ string) ([]byte, error) {
+		Round: func(_ context.Context, s gaterun.Side, kind gaterun.Kind, p gaterun.Protocol, _ string) ([]byte, error) {
 			rounds[s.Name]++
 			f := 1.0
 			if s.Name == "cand" || strings.Contains(strings.Join(s.Env, " "), gaterun.SlowdownEnv) {
 				f = factor
 			}
 			if kind == gaterun.InstructionRound {
-				return []byte(fmt.Sprintf("BenchmarkVerify/ttl/hit 20 %g instructions/op\n", 600*f)), nil
+				return []byte(strings.Repeat(fmt.Sprintf("BenchmarkVerify/ttl/hit 1 %g instructions/op\n", 600*f), p.InstrCount)), nil
 			}
 			v := (100.0 + float64(rounds[s.Name]%5)) * f // deterministic spread
 			return []byte(fmt.Sprintf("BenchmarkVerify/ttl/hit-2 1000 %.2f ns/op %.2f cpu-ns/op\n", v, v)), nil

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -136,8 +137,12 @@ func ReadDumpFile(r io.Reader) (d Dump, ok bool, err error) {
 	return d, true, nil
 }
 
-// ReadDumps parses every file in paths and returns the Window dumps.
+// ReadDumps parses every file in paths and returns the Window dumps in
+// dump order: callgrind numbers them base.1, base.2, …, base.10, so the
+// paths are sorted by that number, not as strings.
 func ReadDumps(paths ...string) ([]Dump, error) {
+	paths = slices.Clone(paths)
+	slices.SortStableFunc(paths, func(a, b string) int { return dumpNumber(a) - dumpNumber(b) })
 	var out []Dump
 	for _, p := range paths {
 		f, err := os.Open(p)
@@ -159,30 +164,56 @@ func ReadDumps(paths ...string) ([]Dump, error) {
 	return out, nil
 }
 
-// PerOp sums the windows of each name and returns instructions per
-// operation. Windows of zero operations (none ran) are an error: a
-// benchmark that measured nothing must not read as free.
-func PerOp(dumps []Dump) (map[string]float64, error) {
-	type acc struct {
-		ops   int64
-		instr uint64
+// dumpNumber is the numeric suffix callgrind gives the n-th dump (0 for the
+// file written at exit, which has none).
+func dumpNumber(p string) int {
+	i := strings.LastIndexByte(p, '.')
+	n, err := strconv.Atoi(p[i+1:])
+	if i < 0 || err != nil {
+		return 0
 	}
-	accs := map[string]*acc{}
+	return n
+}
+
+// Rounds returns, per window name, one instructions-per-op value for each
+// run of the benchmark (each -test.count repetition). A Go benchmark opens
+// a window for its first single-op run and for each larger b.N it tries;
+// a repetition starts with a one-op window. Each repetition's value is its
+// largest window, where the window's fixed cost (tens of thousands of
+// instructions of runtime work) weighs least; a repetition of one op only
+// (an operation longer than the benchtime) keeps that window. dumps must
+// be in dump order (ReadDumps keeps it).
+func Rounds(dumps []Dump) (map[string][]float64, error) {
+	type best struct {
+		d  Dump
+		ok bool
+	}
+	cur := map[string]*best{}
+	out := map[string][]float64{}
+	var order []string
+	flush := func(name string) {
+		if b := cur[name]; b != nil && b.ok {
+			out[name] = append(out[name], float64(b.d.Instructions)/float64(b.d.Ops))
+		}
+		cur[name] = &best{}
+	}
 	for _, d := range dumps {
-		a := accs[d.Name]
-		if a == nil {
-			a = &acc{}
-			accs[d.Name] = a
+		if d.Ops == 0 {
+			return nil, fmt.Errorf("callgrind window %s: ran no operations", d.Name)
 		}
-		a.ops += d.Ops
-		a.instr += d.Instructions
+		if _, seen := cur[d.Name]; !seen {
+			order = append(order, d.Name)
+			cur[d.Name] = &best{}
+		}
+		if d.Ops == 1 && cur[d.Name].ok {
+			flush(d.Name) // run1 of the next repetition
+		}
+		if b := cur[d.Name]; !b.ok || d.Ops > b.d.Ops {
+			b.d, b.ok = d, true
+		}
 	}
-	out := make(map[string]float64, len(accs))
-	for name, a := range accs {
-		if a.ops == 0 {
-			return nil, fmt.Errorf("callgrind window %s: ran no operations", name)
-		}
-		out[name] = float64(a.instr) / float64(a.ops)
+	for _, name := range order {
+		flush(name)
 	}
 	return out, nil
 }

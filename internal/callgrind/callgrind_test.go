@@ -2,9 +2,11 @@ package callgrind
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -68,27 +70,42 @@ func TestReadDumpFile(t *testing.T) {
 	}
 }
 
-func TestReadDumpsAndPerOp(t *testing.T) {
+func TestReadDumpsAndRounds(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, body string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+	win := func(ops, instr int) string {
+		return strings.NewReplacer("window 1000", fmt.Sprintf("window %d", ops), "10042", fmt.Sprint(instr)).Replace(dumpWindow)
+	}
+	// Two repetitions: run1 (1 op) then b.N = 100, 1000; the second
+	// repetition's largest window is 2000 ops. Written out of string
+	// order (cg.out.10 after cg.out.9) on purpose.
+	bodies := []string{win(1, 50000), win(100, 70000), win(1000, 520000), win(1, 40000), win(2000, 1030000)}
+	paths := []string{filepath.Join(dir, "cg.out")}
+	if err := os.WriteFile(paths[0], []byte(dumpExit), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for i, b := range bodies {
+		p := filepath.Join(dir, fmt.Sprintf("cg.out.%d", i+7))
+		if err := os.WriteFile(p, []byte(b), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		return p
+		paths = append(paths, p)
 	}
-	first := strings.NewReplacer("window 1000", "window 1", "10042", "52").Replace(dumpWindow)
-	paths := []string{write("cg.out", dumpExit), write("cg.out.1", first), write("cg.out.2", dumpWindow)}
+	slices.Sort(paths) // cg.out.10 and .11 sort before .7 as strings
 	ds, err := ReadDumps(paths...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	per, err := PerOp(ds)
+	rounds, err := Rounds(ds)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := per["BenchmarkVerify/ttl/hit"], (52.0+10042)/1001; got != want {
-		t.Errorf("per op %v, want %v", got, want)
+	if got, want := rounds["BenchmarkVerify/ttl/hit"], []float64{520, 515}; !slices.Equal(got, want) {
+		t.Errorf("rounds %v, want %v", got, want)
+	}
+	// An operation longer than the benchtime: one-op repetitions only.
+	long, err := Rounds([]Dump{{"U", 1, 33e6}, {"U", 1, 34e6}})
+	if err != nil || !slices.Equal(long["U"], []float64{33e6, 34e6}) {
+		t.Errorf("one-op repetitions: %v %v", long, err)
 	}
 	if _, err := ReadDumps(paths[0]); !errors.Is(err, ErrNoWindow) {
 		t.Errorf("exit dump only: err %v, want ErrNoWindow", err)
@@ -96,7 +113,7 @@ func TestReadDumpsAndPerOp(t *testing.T) {
 	if _, err := ReadDumps(filepath.Join(dir, "missing")); err == nil {
 		t.Error("missing file: want an error")
 	}
-	if _, err := PerOp([]Dump{{Name: "X", Ops: 0, Instructions: 9}}); err == nil {
+	if _, err := Rounds([]Dump{{Name: "X", Ops: 0, Instructions: 9}}); err == nil {
 		t.Error("zero operations: want an error")
 	}
 }
@@ -152,15 +169,15 @@ func TestUnderValgrind(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		per, err := PerOp(ds)
+		per, err := Rounds(ds)
 		if err != nil {
 			t.Fatal(err)
 		}
-		v, ok := per["BenchmarkWindowLoop"]
-		if !ok || v <= 0 || v > 1000 {
+		v := per["BenchmarkWindowLoop"]
+		if len(v) != 1 || v[0] <= 0 || v[0] > 1000 {
 			t.Fatalf("per op %v (%v)", per, ds)
 		}
-		got = append(got, v)
+		got = append(got, v[0])
 	}
 	if got[0] != got[1] {
 		t.Errorf("instruction counts differ between runs: %v", got)

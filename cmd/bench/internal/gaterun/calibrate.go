@@ -71,7 +71,7 @@ type Calibration struct {
 	Bench      string         `json:"bench"`
 	Samples    int            `json:"samples_per_round"`
 	SampleTime string         `json:"sample_time"`
-	InstrOps   int            `json:"instr_ops"`
+	InstrTime  string         `json:"instr_benchtime"`
 	Seconds    float64        `json:"seconds"`
 	Methods    []MethodResult `json:"methods"`
 }
@@ -119,7 +119,7 @@ func Calibrate(ctx context.Context, cfg CalConfig, env Env, stdout, stderr io.Wr
 	cal := &Calibration{
 		Date: time.Now().UTC().Format(time.RFC3339), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, NumCPU: runtime.NumCPU(),
 		Neighbour: cfg.Neighbour, Slowdown: cfg.Slowdown, Alpha: cfg.Alpha, Bench: p.BenchRE,
-		Samples: p.Samples, SampleTime: p.SampleTime, InstrOps: p.InstrOps,
+		Samples: p.Samples, SampleTime: p.SampleTime, InstrTime: p.InstrTime,
 	}
 	a2 := a
 	a2.Name = "A2"
@@ -257,6 +257,7 @@ func runTrials(ctx context.Context, cfg CalConfig, kind Kind, rounds int, minEff
 // Iw0 + n·(Iw1−Iw0)/k = (1+f)·I0. A time-calibrated spin would inject a
 // different fraction in instructions than in time.
 func instructionSlowdown(ctx context.Context, a Side, f float64, p Protocol, env Env) (map[string]int64, error) {
+	p.InstrCount = 1
 	count := func(s Side, id string) (gate.Samples, error) {
 		raw, err := env.Round(ctx, s, InstructionRound, p, id)
 		if err != nil {

@@ -54,7 +54,8 @@ type Protocol struct {
 	BenchRE    string // -test.bench of the impl microbenchmarks
 	Samples    int    // k: samples per benchmark in a time round (-test.count)
 	SampleTime string // -test.benchtime of each sample
-	InstrOps   int    // operations per benchmark under callgrind (-test.benchtime Nx)
+	InstrTime  string // -test.benchtime under callgrind (Go picks b.N; the largest window counts)
+	InstrCount int    // instruction rounds in one callgrind run (-test.count); set by Interleave
 	Scenario   string // HTTP probe scenario, absolute; empty skips it
 	Tmp        string // scratch for HTTP run directories and callgrind output
 }
@@ -197,9 +198,11 @@ var ErrNoValgrind = errors.New("valgrind not found: install it: scripts/tools.sh
 // only inside the benchmarks' windows (internal/callgrind).
 func valgrindEnv() []string { return []string{"GOMAXPROCS=1", "GODEBUG=asyncpreemptoff=1"} }
 
-// instructionRound runs the microbenchmarks of one side once under
-// callgrind and returns instructions/op per benchmark in Go benchmark
-// format (one line each, GOMAXPROCS 1 so no -N suffix).
+// instructionRound runs the microbenchmarks of one side under callgrind,
+// p.InstrCount repetitions in one process (counts are exact, so rounds need
+// no interleaving against drift, and valgrind's start-up is paid once), and
+// returns instructions/op per benchmark and repetition in Go benchmark
+// format (GOMAXPROCS 1, so no -N suffix).
 func instructionRound(ctx context.Context, s Side, p Protocol, id string) ([]byte, error) {
 	vg, err := exec.LookPath("valgrind")
 	if err != nil {
@@ -212,7 +215,7 @@ func instructionRound(ctx context.Context, s Side, p Protocol, id string) ([]byt
 	defer os.RemoveAll(dir)
 	cmd := exec.CommandContext(ctx, vg, "--tool=callgrind", "--instr-atstart=no",
 		"--callgrind-out-file="+filepath.Join(dir, "cg.out"),
-		s.ImplTest, "-test.run", "^$", "-test.bench", p.BenchRE, "-test.benchtime", fmt.Sprintf("%dx", p.InstrOps), "-test.count", "1")
+		s.ImplTest, "-test.run", "^$", "-test.bench", p.BenchRE, "-test.benchtime", p.InstrTime, "-test.count", fmt.Sprint(max(p.InstrCount, 1)))
 	cmd.Dir = filepath.Join(s.Src, "impl")
 	cmd.Env = append(append(os.Environ(), s.Env...), valgrindEnv()...)
 	var stderr bytes.Buffer
@@ -235,23 +238,26 @@ func instructionRound(ctx context.Context, s Side, p Protocol, id string) ([]byt
 	if err != nil {
 		return nil, fmt.Errorf("valgrind ran but %w (a build without internal/callgrind windows?): %s", err, tail(stderr.Bytes()))
 	}
-	per, err := callgrind.PerOp(dumps)
+	rounds, err := callgrind.Rounds(dumps)
 	if err != nil {
 		return nil, err
 	}
-	return instructionLines(per, p.InstrOps), nil
+	return instructionLines(rounds), nil
 }
 
-// instructionLines formats per-op counts as Go benchmark lines.
-func instructionLines(per map[string]float64, ops int) []byte {
-	names := make([]string, 0, len(per))
-	for n := range per {
+// instructionLines formats per-op counts as Go benchmark lines, one per
+// benchmark and repetition (the iteration count is not meaningful here).
+func instructionLines(rounds map[string][]float64) []byte {
+	names := make([]string, 0, len(rounds))
+	for n := range rounds {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	var b bytes.Buffer
 	for _, n := range names {
-		fmt.Fprintf(&b, "%s %d %.2f instructions/op\n", n, ops, per[n])
+		for _, v := range rounds[n] {
+			fmt.Fprintf(&b, "%s 1 %.2f instructions/op\n", n, v)
+		}
 	}
 	return b.Bytes()
 }

@@ -83,7 +83,9 @@ func defaultLines(s Side, kind Kind, round int, factor float64, p Protocol) stri
 	var b strings.Builder
 	for _, v := range []string{"generation", "ttl"} {
 		if kind == InstructionRound {
-			fmt.Fprintf(&b, "BenchmarkVerify/%s/hit 20 %.2f instructions/op\n", v, instructions(s, v, f))
+			for range max(p.InstrCount, 1) {
+				fmt.Fprintf(&b, "BenchmarkVerify/%s/hit 1 %.2f instructions/op\n", v, instructions(s, v, f))
+			}
 			continue
 		}
 		for i := range max(p.Samples, 1) {

@@ -20,7 +20,7 @@ import (
 var update = flag.Bool("update", false, "rewrite golden files")
 
 func protocol() Protocol {
-	return Protocol{BenchRE: "x", Samples: 3, SampleTime: "1ms", InstrOps: 20}
+	return Protocol{BenchRE: "x", Samples: 3, SampleTime: "1ms", InstrTime: "1ms"}
 }
 
 // TestInterleaveOrder checks that sides alternate and swap order each
@@ -80,6 +80,16 @@ func TestInterleaveBadRounds(t *testing.T) {
 				t.Fatalf("err %v, want %v mentioning %q", err, c.is, c.want)
 			}
 		})
+	}
+}
+
+func TestCountAllIncomplete(t *testing.T) {
+	f := &fake{lines: func(Side, Kind, int) string {
+		return "BenchmarkVerify/ttl/hit 1 600 instructions/op\nBenchmarkVerify/ttl/hit 1 600 instructions/op\n"
+	}}
+	_, err := Interleave(context.Background(), []Side{{Name: "A"}}, 6, InstructionRound, protocol(), gate.Options{}, f.env(), &bytes.Buffer{})
+	if !errors.Is(err, ErrRoundIncomplete) || !strings.Contains(err.Error(), "2 of 6 rounds") {
+		t.Errorf("err %v, want a round count mismatch", err)
 	}
 }
 
@@ -198,8 +208,8 @@ func TestCalibrateFake(t *testing.T) {
 				}
 			}
 			// Time trials: 3 arms × 8 rounds × 2 trials; instructions: 3
-			// calibration runs, then 3 arms × 6 rounds × 2 trials.
-			if f.rounds["A/time"] != 16 || f.rounds["Aslow/time"] != 16 || f.rounds["A/instructions"] != 12+3 {
+			// calibration runs, then one run of 6 rounds per arm and trial.
+			if f.rounds["A/time"] != 16 || f.rounds["Aslow/time"] != 16 || f.rounds["A/instructions"] != 3+2 || f.rounds["Aslow/instructions"] != 2 {
 				t.Errorf("rounds %v", f.rounds)
 			}
 			if f.neighbourOn || f.neighbourN != map[bool]int{false: 0, true: 1}[neighbour] {
@@ -263,7 +273,7 @@ func TestInstructionSlowdown(t *testing.T) {
 
 func TestWriteMarkdownGolden(t *testing.T) {
 	cal := &Calibration{Date: "2026-12-01T10:00:00Z", GOOS: "linux", GOARCH: "amd64", NumCPU: 2, Neighbour: true, Slowdown: 0.1, Alpha: 0.05,
-		Bench: CalibrationBench, Samples: 10, SampleTime: "10ms", InstrOps: 20, Seconds: 600,
+		Bench: CalibrationBench, Samples: 10, SampleTime: "10ms", InstrTime: "100ms", Seconds: 600,
 		Methods: []MethodResult{
 			{Method: Wall, Unit: "sec/op", Rounds: 20, Trials: 20, MinEffect: 0.05, FalseAlarms: 0, DetectedAll: 12, DetectedAny: 19,
 				CV: map[string]float64{"Verify/ttl/hit-2": 0.031, "Verify/mtime/hit-2": 0.052}, MedianRatio: map[string]float64{"Verify/ttl/hit-2": 1.1, "Verify/mtime/hit-2": 1.09},
@@ -336,8 +346,8 @@ func TestValgrindErrors(t *testing.T) {
 }
 
 func TestInstructionLines(t *testing.T) {
-	got := string(instructionLines(map[string]float64{"BenchmarkVerify/ttl/hit": 612.345, "BenchmarkVerify/generation/hit": 500}, 20))
-	want := "BenchmarkVerify/generation/hit 20 500.00 instructions/op\nBenchmarkVerify/ttl/hit 20 612.35 instructions/op\n"
+	got := string(instructionLines(map[string][]float64{"BenchmarkVerify/ttl/hit": {612.345}, "BenchmarkVerify/generation/hit": {500, 501}}))
+	want := "BenchmarkVerify/generation/hit 1 500.00 instructions/op\nBenchmarkVerify/generation/hit 1 501.00 instructions/op\nBenchmarkVerify/ttl/hit 1 612.35 instructions/op\n"
 	if got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}

@@ -17,8 +17,8 @@ func WriteMarkdown(w io.Writer, cal *Calibration) error {
 		cond = "noisy neighbour running (one thread, busy 0–40 ms, idle 0–40 ms)"
 	}
 	fmt.Fprintf(&b, "## Gate calibration, %s\n\n", cal.Date)
-	fmt.Fprintf(&b, "%s/%s, %d CPUs; %s. Benchmarks `%s`; time rounds take the best of %d samples of %s, instruction rounds count %d ops under callgrind; alpha %g; injected slowdown +%g %%; %.0f s in all.\n\n",
-		cal.GOOS, cal.GOARCH, cal.NumCPU, cond, cal.Bench, cal.Samples, cal.SampleTime, cal.InstrOps, cal.Alpha, 100*cal.Slowdown, cal.Seconds)
+	fmt.Fprintf(&b, "%s/%s, %d CPUs; %s. Benchmarks `%s`; time rounds take the best of %d samples of %s, instruction rounds count under callgrind with -benchtime %s; alpha %g; injected slowdown +%g %%; %.0f s in all.\n\n",
+		cal.GOOS, cal.GOARCH, cal.NumCPU, cond, cal.Bench, cal.Samples, cal.SampleTime, cal.InstrTime, cal.Alpha, 100*cal.Slowdown, cal.Seconds)
 	fmt.Fprintf(&b, "| method | unit | rounds | trials | min effect | A/A false alarms | +%g %% detected (every metric) | at least one | noise CV | recommended N | s per round | gate est. | meets targets |\n", 100*cal.Slowdown)
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range cal.Methods {

@@ -36,6 +36,9 @@ func Interleave(ctx context.Context, sides []Side, rounds int, kind Kind, p Prot
 	for i, s := range sides {
 		out[i] = &Measured{Side: s, Samples: gate.Samples{}}
 	}
+	if kind == InstructionRound {
+		return out, countAll(ctx, out, rounds, p, opts, env, progress)
+	}
 	first := make([]gate.Samples, len(sides))
 	for r := 0; r < rounds; r++ {
 		t := time.Now()
@@ -76,6 +79,46 @@ func Interleave(ctx context.Context, sides []Side, rounds int, kind Kind, p Prot
 		fmt.Fprintf(progress, "gate: %s round %d/%d in %s\n", kind, r+1, rounds, time.Since(t).Round(100*time.Millisecond))
 	}
 	return out, nil
+}
+
+// countAll measures every side's instruction rounds in one callgrind run
+// each, and checks that every metric has every round.
+func countAll(ctx context.Context, out []*Measured, rounds int, p Protocol, opts gate.Options, env Env, progress io.Writer) error {
+	p.InstrCount = rounds
+	var first gate.Samples
+	for _, m := range out {
+		t := time.Now()
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("interrupted before %s: %w", m.Side.Name, err)
+		}
+		label := fmt.Sprintf("%s, %d instruction rounds", m.Side.Name, rounds)
+		raw, err := env.Round(ctx, m.Side, InstructionRound, p, "i-"+m.Side.Name)
+		if err != nil {
+			return fmt.Errorf("%s: %w", label, err)
+		}
+		s, err := gate.ReadBench(bytes.NewReader(raw), label)
+		if err != nil {
+			return fmt.Errorf("%s: every sample failed or none ran: %w", label, err)
+		}
+		for k, vs := range s {
+			if len(vs) != rounds {
+				return fmt.Errorf("%s: %w: %s has %d of %d rounds", label, ErrRoundIncomplete, k, len(vs), rounds)
+			}
+		}
+		if first == nil {
+			first = s
+			if need := gate.MinRounds(opts.Alpha, len(s)); rounds < need {
+				return fmt.Errorf("%w: %d rounds cannot reach the confidence needed for %d metrics at alpha %g; use --instr-rounds %d or more",
+					gate.ErrTooFewSamples, rounds, len(s), opts.Alpha, need)
+			}
+		} else if err := sameMetrics(first, s); err != nil {
+			return fmt.Errorf("%s: %w", label, err)
+		}
+		m.Samples.Merge(s)
+		m.Raw.Write(raw)
+		fmt.Fprintf(progress, "gate: %s in %s\n", label, time.Since(t).Round(100*time.Millisecond))
+	}
+	return nil
 }
 
 // sameMetrics reports metrics of want missing from got, or new in got.

@@ -50,6 +50,7 @@ func runTicketCluster(ctx context.Context, args []string, stdout, stderr io.Writ
 	fs := flag.NewFlagSet("ticket cluster", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	nodes := fs.Int("nodes", def.Nodes, "node processes, each with its own FUSE mount")
+	events := fs.String("events", strings.Join(def.Events, ","), "comma-separated events: "+strings.Join(cluster.Events(), ", "))
 	strategies := fs.String("strategies", strings.Join(def.Strategies, ","), "comma-separated key-cache strategies")
 	attrs := fs.String("attr-timeouts", "0s,1s,5s", "comma-separated FUSE attr_timeouts (matrix dimension)")
 	trials := fs.Int("trials", def.Trials, "trials per strategy and attr_timeout")
@@ -68,6 +69,7 @@ func runTicketCluster(ctx context.Context, args []string, stdout, stderr io.Writ
 	cfg.Nodes, cfg.Trials, cfg.KeyBits, cfg.Rate = *nodes, *trials, *bits, *rate
 	cfg.LeadMs, cfg.ObserveMs, cfg.BucketMs, cfg.TTLMs = lead.Milliseconds(), observe.Milliseconds(), bucket.Milliseconds(), ttl.Milliseconds()
 	cfg.Strategies = splitList(*strategies)
+	cfg.Events = splitList(*events)
 	cfg.AttrTimeoutsMs = nil
 	for _, a := range splitList(*attrs) {
 		d, err := time.ParseDuration(a)

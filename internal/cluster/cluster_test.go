@@ -253,3 +253,38 @@ func TestNodeKilledLeavesNoMount(t *testing.T) {
 	}
 	assertNoMounts(t, dir)
 }
+
+// TestSameSecondEvent: after a double rotation's same-mtime key set, the
+// strategies that read content (uncached, content-ttl) end with no valid
+// ticket rejected; the mtime caches' outcome is reported, not asserted
+// here (impl/ticket's TestSameSecondRewrite pins it).
+func TestSameSecondEvent(t *testing.T) {
+	needFUSE(t)
+	cfg := DefaultConfig()
+	cfg.Nodes, cfg.Trials, cfg.KeyBits, cfg.Rate = 2, 1, 1024, 40
+	cfg.Events = []string{EventSameSecond}
+	cfg.Strategies = []string{"content-ttl", "uncached", "mtime-reopen"}
+	cfg.AttrTimeoutsMs = []int64{500}
+	cfg.LeadMs, cfg.ObserveMs, cfg.BucketMs, cfg.TTLMs = 300, 2000, 500, 500
+	cfg.Binary, cfg.WorkDir = os.Args[0], t.TempDir()
+	var log bytes.Buffer
+	cfg.Log = &log
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Skipped != "" {
+		t.Skip(res.Skipped)
+	}
+	t.Log(log.String())
+	for _, tr := range res.Trials {
+		if tr.Error != "" || len(tr.Timeline) == 0 {
+			t.Fatalf("%s: error %q, %d buckets", tr.Strategy, tr.Error, len(tr.Timeline))
+		}
+		last := tr.Timeline[len(tr.Timeline)-1]
+		if tr.Strategy != "mtime-reopen" && last.RejectedValid != 0 {
+			t.Errorf("%s still rejects valid tickets at t=%d ms: %+v", tr.Strategy, last.TMs, tr.Timeline)
+		}
+	}
+	assertNoMounts(t, cfg.WorkDir)
+}

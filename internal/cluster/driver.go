@@ -29,10 +29,26 @@ import (
 // SchemaVersion of Result; fields are only ever added.
 const SchemaVersion = 1
 
-// Config is one experiment: every strategy × attr_timeout × trial.
+// Event kinds: what the driver does to the shared keys in a trial.
+const (
+	// EventTouch is seed 002's reproduction: `touch --date yesterday` on
+	// the current key, then every node's rotation check at once.
+	EventTouch = "touch-yesterday"
+	// EventSameSecond is the state a double rotation leaves (seed 002:
+	// "both have the same mtime"): the driver rotates, lets the nodes load
+	// the new key, rotates again and gives the second key set the first
+	// one's mtimes. No node rotates; it measures recovery.
+	EventSameSecond = "same-second-rotation"
+)
+
+// Events lists the event kinds.
+func Events() []string { return []string{EventTouch, EventSameSecond} }
+
+// Config is one experiment: every event × strategy × attr_timeout × trial.
 // Durations are milliseconds in JSON, like results.json.
 type Config struct {
 	Nodes          int      `json:"nodes"`
+	Events         []string `json:"events"`
 	Strategies     []string `json:"strategies"`
 	AttrTimeoutsMs []int64  `json:"attr_timeouts_ms"`
 	Trials         int      `json:"trials"`
@@ -60,7 +76,7 @@ func DefaultConfig() Config {
 	for _, s := range ticket.Strategies() {
 		names = append(names, s.Name)
 	}
-	return Config{Nodes: 3, Strategies: names, AttrTimeoutsMs: []int64{0, 1000, 5000}, Trials: 5,
+	return Config{Nodes: 3, Events: []string{EventTouch}, Strategies: names, AttrTimeoutsMs: []int64{0, 1000, 5000}, Trials: 5,
 		KeyBits: ticket.DefaultKeyBits, Rate: 150, LeadMs: 500, ObserveMs: 6000, BucketMs: 250, TTLMs: 1000}
 }
 
@@ -78,8 +94,13 @@ func (c Config) Validate() error {
 			errs = append(errs, err)
 		}
 	}
-	if len(c.Strategies) == 0 || len(c.AttrTimeoutsMs) == 0 {
-		errs = append(errs, errors.New("need at least one strategy and one attr_timeout"))
+	if len(c.Strategies) == 0 || len(c.AttrTimeoutsMs) == 0 || len(c.Events) == 0 {
+		errs = append(errs, errors.New("need at least one event, strategy and attr_timeout"))
+	}
+	for _, e := range c.Events {
+		if !slices.Contains(Events(), e) {
+			errs = append(errs, fmt.Errorf("unknown event %q (have %v)", e, Events()))
+		}
 	}
 	for _, a := range c.AttrTimeoutsMs {
 		if a < 0 {
@@ -107,6 +128,7 @@ type Point struct {
 
 // Trial is one run of one cell.
 type Trial struct {
+	Event         string `json:"event"`
 	Strategy      string `json:"strategy"`
 	AttrTimeoutMs int64  `json:"attr_timeout_ms"`
 	Trial         int    `json:"trial"`
@@ -128,6 +150,7 @@ type Trial struct {
 
 // Summary aggregates the trials of one (strategy, attr_timeout) cell.
 type Summary struct {
+	Event           string  `json:"event"`
 	Strategy        string  `json:"strategy"`
 	AttrTimeoutMs   int64   `json:"attr_timeout_ms"`
 	Trials          int     `json:"trials"`
@@ -178,22 +201,24 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	} else if len(cleaned) > 0 {
 		cfg.logf("detached %d stale mounts of an earlier run", len(cleaned))
 	}
-	for _, strategy := range cfg.Strategies {
-		for _, attr := range cfg.AttrTimeoutsMs {
-			for i := range cfg.Trials {
-				if ctx.Err() != nil {
-					res.Interrupted = true
-					res.Summary = Summarize(res.Trials)
-					return res, nil
-				}
-				tr := runTrial(ctx, cfg, strategy, attr, i)
-				cfg.logf("%s attr=%dms trial %d: rotations=%d disagree=%v rejected_valid=%d/%d %s%s",
-					strategy, attr, i, tr.Rotations, tr.Disagree, tr.RejectedValid, tr.Total, tr.Skipped, tr.Error)
-				res.Trials = append(res.Trials, tr)
-				if tr.Skipped != "" && i == 0 && attr == cfg.AttrTimeoutsMs[0] && strategy == cfg.Strategies[0] {
-					res.Skipped = tr.Skipped // FUSE does not mount here at all
-					res.Summary = Summarize(res.Trials)
-					return res, nil
+	for _, event := range cfg.Events {
+		for _, strategy := range cfg.Strategies {
+			for _, attr := range cfg.AttrTimeoutsMs {
+				for i := range cfg.Trials {
+					if ctx.Err() != nil {
+						res.Interrupted = true
+						res.Summary = Summarize(res.Trials)
+						return res, nil
+					}
+					tr := runTrial(ctx, cfg, event, strategy, attr, i)
+					cfg.logf("%s %s attr=%dms trial %d: rotations=%d disagree=%v rejected_valid=%d/%d %s%s",
+						event, strategy, attr, i, tr.Rotations, tr.Disagree, tr.RejectedValid, tr.Total, tr.Skipped, tr.Error)
+					res.Trials = append(res.Trials, tr)
+					if tr.Skipped != "" && len(res.Trials) == 1 {
+						res.Skipped = tr.Skipped // FUSE does not mount here at all
+						res.Summary = Summarize(res.Trials)
+						return res, nil
+					}
 				}
 			}
 		}
@@ -208,12 +233,12 @@ func Summarize(trials []Trial) []Summary {
 	var out []Summary
 	idx := map[string]int{}
 	for _, t := range trials {
-		key := t.Strategy + "\x00" + strconv.FormatInt(t.AttrTimeoutMs, 10)
+		key := t.Event + "\x00" + t.Strategy + "\x00" + strconv.FormatInt(t.AttrTimeoutMs, 10)
 		i, ok := idx[key]
 		if !ok {
 			i = len(out)
 			idx[key] = i
-			out = append(out, Summary{Strategy: t.Strategy, AttrTimeoutMs: t.AttrTimeoutMs})
+			out = append(out, Summary{Event: t.Event, Strategy: t.Strategy, AttrTimeoutMs: t.AttrTimeoutMs})
 		}
 		s := &out[i]
 		switch {
@@ -324,9 +349,9 @@ func (p *pool) get(i int) (string, int) {
 	return p.tickets[i], p.seq[i]
 }
 
-func runTrial(ctx context.Context, cfg Config, strategy string, attrMs int64, n int) (tr Trial) {
-	tr = Trial{Strategy: strategy, AttrTimeoutMs: attrMs, Trial: n, StatusCodes: map[string]int{}}
-	dir := filepath.Join(cfg.WorkDir, fmt.Sprintf("%s-attr%d-t%d", strategy, attrMs, n))
+func runTrial(ctx context.Context, cfg Config, event, strategy string, attrMs int64, n int) (tr Trial) {
+	tr = Trial{Event: event, Strategy: strategy, AttrTimeoutMs: attrMs, Trial: n, StatusCodes: map[string]int{}}
+	dir := filepath.Join(cfg.WorkDir, fmt.Sprintf("%s-%s-attr%d-t%d", event, strategy, attrMs, n))
 	backing := filepath.Join(dir, "backing")
 	if err := os.MkdirAll(backing, 0o755); err != nil {
 		tr.Error = err.Error()
@@ -353,6 +378,9 @@ func runTrial(ctx context.Context, cfg Config, strategy string, attrMs int64, n 
 		return tr
 	}
 
+	// The trial's private keys go once its nodes are down (deferred
+	// first, so it runs last); nodes.log stays for inspection.
+	defer os.RemoveAll(backing)
 	attr := time.Duration(attrMs) * time.Millisecond
 	var nodes []*child
 	defer func() {
@@ -467,26 +495,16 @@ func runTrial(ctx context.Context, cfg Config, strategy string, attrMs int64, n 
 		}
 		paused.Store(true)
 		defer paused.Store(false)
-		// The seed's `touch --date yesterday` on the shared key.
-		y := time.Now().Add(-24 * time.Hour)
-		if err := os.Chtimes(files.Path(ticket.Current), y, y); err != nil {
-			fmt.Fprintf(logw, "driver: touch: %v\n", err)
+		var err error
+		if event == EventSameSecond {
+			err = sameSecond(gen, files, func() bool { return sleep(wait) })
+		} else {
+			err = touchAndCheck(lctx, hc, files, nodes, func() bool { return sleep(wait) }, logw)
 		}
-		if !sleep(wait) {
+		if err != nil {
+			fmt.Fprintf(logw, "driver: %s: %v\n", event, err)
 			return
 		}
-		// Every node's rotation attempt at once (tmux synchronized panes).
-		var all sync.WaitGroup
-		for _, c := range nodes {
-			all.Add(1)
-			go func() {
-				defer all.Done()
-				if _, err := post(lctx, hc, c.ready.URL+PathCheck); err != nil {
-					fmt.Fprintf(logw, "driver: rotation check on %s: %v\n", c.ready.URL, err)
-				}
-			}()
-		}
-		all.Wait()
 		// Fresh logins on every node before t=0, so the window after it
 		// carries only tickets signed after the rotation attempts. Tickets
 		// from before the touch are not counted: once a node sees the aged
@@ -653,6 +671,72 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 
 // Describe is a one-line human summary of a cell.
 func (s Summary) Describe() string {
-	return strings.TrimSpace(fmt.Sprintf("%-13s attr=%5dms trials=%d double-rotations=%d (max %d) disagree=%d rejected-valid=%d/%d (%.2f%%) skipped=%d failed=%d",
-		s.Strategy, s.AttrTimeoutMs, s.Trials, s.DoubleRotations, s.MaxRotations, s.DisagreeTrials, s.RejectedValid, s.Total, 100*s.RejectedRatio, s.Skipped, s.Failed))
+	return strings.TrimSpace(fmt.Sprintf("%-20s %-13s attr=%5dms trials=%d double-rotations=%d (max %d) disagree=%d rejected-valid=%d/%d (%.2f%%) skipped=%d failed=%d",
+		s.Event, s.Strategy, s.AttrTimeoutMs, s.Trials, s.DoubleRotations, s.MaxRotations, s.DisagreeTrials, s.RejectedValid, s.Total, 100*s.RejectedRatio, s.Skipped, s.Failed))
+}
+
+// touchAndCheck is seed 002's reproduction: age the key, wait until every
+// mount's cached attributes have expired (the load re-caches the aged
+// ones), then every node's rotation attempt at once (tmux synchronized
+// panes).
+func touchAndCheck(ctx context.Context, hc *http.Client, files ticket.Files, nodes []*child, wait func() bool, logw io.Writer) error {
+	y := time.Now().Add(-24 * time.Hour)
+	if err := os.Chtimes(files.Path(ticket.Current), y, y); err != nil {
+		return fmt.Errorf("touch: %w", err)
+	}
+	if !wait() {
+		return context.Canceled
+	}
+	var all sync.WaitGroup
+	for _, c := range nodes {
+		all.Add(1)
+		go func() {
+			defer all.Done()
+			if _, err := post(ctx, hc, c.ready.URL+PathCheck); err != nil {
+				fmt.Fprintf(logw, "driver: rotation check on %s: %v\n", c.ready.URL, err)
+			}
+		}()
+	}
+	all.Wait()
+	return nil
+}
+
+// sameSecond rotates, waits for the nodes to load the new key, rotates
+// again and stamps the second key set with the first set's mtimes, the
+// state seed 002's double rotation leaves behind.
+func sameSecond(gen *ticket.Authority, files ticket.Files, wait func() bool) error {
+	kinds := []ticket.KeyKind{ticket.Current, ticket.Old, ticket.Private}
+	rotate := func() error {
+		y := time.Now().Add(-24 * time.Hour)
+		if err := os.Chtimes(files.Path(ticket.Current), y, y); err != nil {
+			return err
+		}
+		if ok, err := gen.MaybeRotate(); err != nil || !ok {
+			return fmt.Errorf("driver rotation: rotated=%v: %v", ok, err)
+		}
+		return nil
+	}
+	if err := rotate(); err != nil {
+		return err
+	}
+	mtimes := map[ticket.KeyKind]time.Time{}
+	for _, k := range kinds {
+		st, err := os.Stat(files.Path(k))
+		if err != nil {
+			return err
+		}
+		mtimes[k] = st.ModTime()
+	}
+	if !wait() {
+		return context.Canceled
+	}
+	if err := rotate(); err != nil {
+		return err
+	}
+	for _, k := range kinds {
+		if err := os.Chtimes(files.Path(k), mtimes[k], mtimes[k]); err != nil {
+			return err
+		}
+	}
+	return nil
 }

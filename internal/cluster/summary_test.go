@@ -90,14 +90,14 @@ func TestConfigValidate(t *testing.T) {
 // summary of synthetic trials (counts, not measurements).
 func TestResultJSONGolden(t *testing.T) {
 	trials := []Trial{
-		{Strategy: "mtime", AttrTimeoutMs: 1000, Trial: 0, Rotations: 2, Disagree: true, RejectedValid: 30, Total: 100,
+		{Event: EventTouch, Strategy: "mtime", AttrTimeoutMs: 1000, Trial: 0, Rotations: 2, Disagree: true, RejectedValid: 30, Total: 100,
 			StatusCodes: map[string]int{"200": 70, "401": 30}, Timeline: []Point{{0, 10, 50}, {250, 20, 50}}},
-		{Strategy: "mtime", AttrTimeoutMs: 1000, Trial: 1, Rotations: 1, RejectedValid: 0, Total: 100,
+		{Event: EventTouch, Strategy: "mtime", AttrTimeoutMs: 1000, Trial: 1, Rotations: 1, RejectedValid: 0, Total: 100,
 			StatusCodes: map[string]int{"200": 100}, Timeline: []Point{{0, 0, 100}}},
-		{Strategy: "mtime-reopen", AttrTimeoutMs: 1000, Trial: 0, Rotations: 1, Total: 100, StatusCodes: map[string]int{"200": 100}},
-		{Strategy: "mtime-reopen", AttrTimeoutMs: 1000, Trial: 1, Skipped: "skipped: /dev/fuse not usable"},
+		{Event: EventTouch, Strategy: "mtime-reopen", AttrTimeoutMs: 1000, Trial: 0, Rotations: 1, Total: 100, StatusCodes: map[string]int{"200": 100}},
+		{Event: EventTouch, Strategy: "mtime-reopen", AttrTimeoutMs: 1000, Trial: 1, Skipped: "skipped: /dev/fuse not usable"},
 	}
-	res := Result{SchemaVersion: SchemaVersion, Config: Config{Nodes: 3, Strategies: []string{"mtime", "mtime-reopen"},
+	res := Result{SchemaVersion: SchemaVersion, Config: Config{Nodes: 3, Events: []string{EventTouch}, Strategies: []string{"mtime", "mtime-reopen"},
 		AttrTimeoutsMs: []int64{1000}, Trials: 2, KeyBits: 2048, Rate: 150, LeadMs: 500, ObserveMs: 6000, BucketMs: 250, TTLMs: 1000},
 		Started: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Trials: trials, Summary: Summarize(trials)}
 	got, err := json.MarshalIndent(res, "", "  ")

@@ -273,7 +273,7 @@ func (d *document) html(dir string, maxEmbed, budget int64) ([]byte, error) {
 			}
 			bl.Src = src
 		case kEmbed:
-			if maxEmbed < 0 {
+			if maxEmbed < 0 || budget <= 0 {
 				bl.TooLarge = true
 				continue
 			}

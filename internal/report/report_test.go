@@ -2,6 +2,7 @@ package report
 
 import (
 	"flag"
+	"fmt"
 	"net/url"
 	"os"
 	"path"
@@ -305,5 +306,31 @@ func TestMarkdownStrongTrimmed(t *testing.T) {
 	got := cell{{Text: "Interrupted: ", Strong: true}, {Text: "partial"}}.markdown()
 	if want := "**Interrupted:** partial"; got != want {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// TestEmbedBudget: flame graphs are embedded until the page's budget is
+// spent; the rest are linked, so index.html of a full run stays small.
+func TestEmbedBudget(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	d := &document{Title: "budget"}
+	svg := `<svg xmlns="http://www.w3.org/2000/svg">` + strings.Repeat(" ", 260) + `</svg>`
+	for i := range 5 {
+		name := fmt.Sprintf("f%d.svg", i)
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(svg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		d.Blocks = append(d.Blocks, block{Kind: kEmbed, Path: name, Alt: name})
+	}
+	html, err := d.html(dir, 1000, 700)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(html), `src="data:image/svg`); n != 1 {
+		t.Errorf("%d flame graphs embedded, want 1 within a 700-byte budget", n)
+	}
+	if n := strings.Count(string(html), "too large to embed"); n != 4 {
+		t.Errorf("%d flame graphs linked, want 4", n)
 	}
 }

@@ -15,8 +15,8 @@ const (
 	// MetricCPU is server CPU-seconds per 1000 requests at the verifier's
 	// reference rate (lower is better).
 	MetricCPU Metric = "cpu"
-	// MetricKnee is sustained throughput: the knee of each search, or the
-	// best achieved rate at ≥ MinSuccess (higher is better).
+	// MetricKnee is sustained throughput: the knee of each search (higher
+	// is better); scenarios without knee searches have no knee ratio.
 	MetricKnee Metric = "knee"
 	// MetricP99 is p99 latency at the scenario's common rate (lower is better).
 	MetricP99 Metric = "p99"
@@ -63,8 +63,11 @@ func unitValues(runs []results.Run, v string, m Metric) map[int]float64 {
 			perUnit(p.Runs, func(r results.Run) float64 { return r.CPUSecondsPer1kReq })
 		}
 	case MetricKnee:
-		k, _ := kneeUnits(ByVerifier(runs, v))
-		return k
+		// Without a search the best achieved rate is the offered rate of a
+		// fixed-rate scenario: its ratio would be 1 by construction.
+		if k, fromSearch := kneeUnits(ByVerifier(runs, v)); fromSearch {
+			return k
+		}
 	case MetricP99:
 		if rate, ok := CommonRate(runs); ok {
 			for _, p := range LoadPoints(runs, v) {

@@ -507,7 +507,7 @@ func ratioTable(d *document, ss analysis.ScenarioSummary) {
 		if r.Knee.N > 0 {
 			knee = fmtSpread(r.Knee, fmtNum)
 			if !r.KneeFromSearch {
-				knee += " (best ≥ 99 %)"
+				knee = "no search (achieved " + knee + ")"
 			}
 			if r.KneeCapped {
 				knee = "≥ " + knee + " (search cap)"

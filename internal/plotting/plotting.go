@@ -3,7 +3,8 @@
 // Every plot is written twice into a directory, as NAME.png and NAME.svg, and
 // the plot functions return the NAMEs (without extension) they wrote. A plot
 // whose data is absent is skipped: no file, no name, no error. Each verifier
-// keeps one colour across all plots (see VerifierColor).
+// keeps one style across all plots, taken from the registry (see StyleOf);
+// which runs a plot compares comes from internal/analysis.
 package plotting
 
 import (
@@ -60,7 +61,7 @@ func All(dir string, f *results.File) (map[string][]string, error) {
 
 // Knee draws the sustained throughput per verifier of one scenario as bars
 // (median over repeats, min–max error bars) with the no-auth control and
-// 0.95 × control as reference lines.
+// the knee target (analysis.KneeTarget × control) as reference lines.
 func Knee(dir string, f *results.File, scenario string) ([]string, error) {
 	knees := analysis.Knees(analysis.ScenarioRuns(f, scenario))
 	if len(knees) == 0 {
@@ -94,7 +95,7 @@ func Knee(dir string, f *results.File, scenario string) ([]string, error) {
 			dash  []vg.Length
 		}{
 			{"no-auth control", ctrl, []vg.Length{vg.Points(6), vg.Points(3)}},
-			{"0.95 × control", 0.95 * ctrl, []vg.Length{vg.Points(2), vg.Points(2)}},
+			{fmt.Sprintf("%.2f × control", analysis.KneeTarget), analysis.KneeTarget * ctrl, []vg.Length{vg.Points(2), vg.Points(2)}},
 		} {
 			l, err := plotter.NewLine(plotter.XYs{{X: xs[0], Y: ref.y}, {X: xs[1], Y: ref.y}})
 			if err != nil {

@@ -90,10 +90,10 @@ const (
 
 // Quick-mode caps, see (*Scenario).Quick.
 const (
-	QuickDuration  = 750 * time.Millisecond
+	QuickDuration  = 500 * time.Millisecond
 	QuickWarmup    = 200 * time.Millisecond
 	QuickKneeStep  = 200 * time.Millisecond
-	QuickKneeSteps = 3
+	QuickKneeSteps = 2
 	// QuickRounds keeps two interleaved rounds: a smoke run still shows
 	// a min-max spread and exercises the rotation, within 3 minutes.
 	QuickRounds = 2

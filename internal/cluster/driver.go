@@ -136,8 +136,8 @@ type Trial struct {
 	Rotations int `json:"rotations"`
 	// Disagree: after settling, nodes differ about the current or old key,
 	// or a node signs with a key no node treats as current.
-	Disagree      bool           `json:"nodes_disagree"`
-	States        []NodeState    `json:"states"`
+	Disagree bool        `json:"nodes_disagree"`
+	States   []NodeState `json:"states"`
 	// RejectedValid of Total requests sent from t=0 on (the timeline also
 	// shows the lead-in).
 	RejectedValid int            `json:"rejected_valid"`

@@ -483,6 +483,19 @@ func scenarioSection(d *document, dir string, f *results.File, ss analysis.Scena
 	d.endDetails()
 }
 
+// coverageOf describes the intervals of a scenario by its first ratio
+// with one (all ratios of a scenario share the rounds, so their coverage).
+func coverageOf(ss analysis.ScenarioSummary) string {
+	for _, r := range ss.Rows {
+		for _, m := range analysis.Metrics {
+			if iv := r.VsControl[m]; iv.HasRange() {
+				return analysis.FormatCoverage(iv)
+			}
+		}
+	}
+	return ""
+}
+
 // ratioTable is the scenario's per-verifier numbers with their intervals.
 func ratioTable(d *document, ss analysis.ScenarioSummary) {
 	var aa []string
@@ -499,6 +512,9 @@ func ratioTable(d *document, ss analysis.ScenarioSummary) {
 		how += " A/A noise floor: " + strings.Join(aa, ", ") + "."
 	} else {
 		how += " No A/A row: differences are judged against 1."
+	}
+	if cov := coverageOf(ss); cov != "" {
+		how += " Intervals: " + cov + " (exact coverage: the narrowest interval reaching 95 %, or the widest the rounds allow)."
 	}
 	d.p(txt(how + " Knee: median of the repeated searches [min–max]."))
 	var rows []cell2

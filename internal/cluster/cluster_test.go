@@ -115,29 +115,13 @@ func TestNodeBadInput(t *testing.T) {
 // does not rotate twice. Whether mtime double-rotates is timing-dependent here and
 // only reported; impl/ticket's TestDoubleRotationFUSE pins it.
 func TestRunSmall(t *testing.T) {
-	needFUSE(t)
-	cfg := DefaultConfig()
-	cfg.Nodes, cfg.Trials, cfg.KeyBits, cfg.Rate = 2, 1, 1024, 40
-	cfg.Strategies = []string{"mtime-reopen", "mtime"}
-	cfg.AttrTimeoutsMs = []int64{1000}
-	cfg.LeadMs, cfg.ObserveMs, cfg.BucketMs, cfg.TTLMs = 300, 1200, 300, 500
-	cfg.Binary, cfg.WorkDir = os.Args[0], t.TempDir()
-	var log bytes.Buffer
-	cfg.Log = &log
-	res, err := Run(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Skipped != "" {
-		t.Skip(res.Skipped)
-	}
-	t.Log(log.String())
+	cfg, res := runSmall(t, EventTouch, 1000, 1200, "mtime-reopen", "mtime")
 	if len(res.Trials) != 2 || len(res.Summary) != 2 {
 		t.Fatalf("trials %d, summary %d", len(res.Trials), len(res.Summary))
 	}
 	for _, tr := range res.Trials {
 		if tr.Error != "" {
-			nodesLog, _ := os.ReadFile(filepath.Join(cfg.WorkDir, "mtime-reopen-attr1000-t0", "nodes.log"))
+			nodesLog, _ := os.ReadFile(filepath.Join(cfg.WorkDir, EventTouch+"-"+tr.Strategy+"-attr1000-t0", "nodes.log"))
 			t.Fatalf("%s: %s\n%s", tr.Strategy, tr.Error, nodesLog)
 		}
 		if tr.Total == 0 || len(tr.Timeline) == 0 || len(tr.States) != 2 {
@@ -190,9 +174,9 @@ func TestFUSEServerDies(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := Config{Binary: os.Args[0]}
-	var logs syncBuffer
+	logs := newLogBuffer()
 	c, err := startNode(context.Background(), cfg, NodeConfig{Backing: backing, Mount: mountDir(dir, 0),
-		Lock: filepath.Join(backing, "authkey.lock"), Strategy: "mtime", KeyBits: 1024}, &logs)
+		Lock: filepath.Join(backing, "authkey.lock"), Strategy: "mtime", KeyBits: 1024}, logs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,9 +218,9 @@ func TestNodeKilledLeavesNoMount(t *testing.T) {
 	dir := t.TempDir()
 	backing := filepath.Join(dir, "backing")
 	os.MkdirAll(backing, 0o755)
-	var logs syncBuffer
+	logs := newLogBuffer()
 	c, err := startNode(context.Background(), Config{Binary: os.Args[0]}, NodeConfig{Backing: backing,
-		Mount: mountDir(dir, 0), Lock: filepath.Join(backing, "authkey.lock"), Strategy: "mtime", KeyBits: 1024}, &logs)
+		Mount: mountDir(dir, 0), Lock: filepath.Join(backing, "authkey.lock"), Strategy: "mtime", KeyBits: 1024}, logs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,13 +242,28 @@ func TestNodeKilledLeavesNoMount(t *testing.T) {
 // content-ttl ends with no valid ticket rejected; the mtime caches' outcome is reported, not asserted
 // here (impl/ticket's TestSameSecondRewrite pins it).
 func TestSameSecondEvent(t *testing.T) {
+	cfg, res := runSmall(t, EventSameSecond, 500, 1500, "content-ttl", "mtime-reopen")
+	for _, tr := range res.Trials {
+		if tr.Error != "" || len(tr.Timeline) == 0 {
+			t.Fatalf("%s: error %q, %d buckets", tr.Strategy, tr.Error, len(tr.Timeline))
+		}
+		last := tr.Timeline[len(tr.Timeline)-1]
+		if tr.Strategy != "mtime-reopen" && last.RejectedValid != 0 {
+			t.Errorf("%s still rejects valid tickets at t=%d ms: %+v", tr.Strategy, last.TMs, tr.Timeline)
+		}
+	}
+	assertNoMounts(t, cfg.WorkDir)
+}
+
+// runSmall runs a two-node, one-trial experiment with small keys through
+// the re-executed test binary, or skips when FUSE is unavailable.
+func runSmall(t *testing.T, event string, attrMs, observeMs int64, strategies ...string) (Config, *Result) {
+	t.Helper()
 	needFUSE(t)
 	cfg := DefaultConfig()
 	cfg.Nodes, cfg.Trials, cfg.KeyBits, cfg.Rate = 2, 1, 1024, 40
-	cfg.Events = []string{EventSameSecond}
-	cfg.Strategies = []string{"content-ttl", "mtime-reopen"}
-	cfg.AttrTimeoutsMs = []int64{500}
-	cfg.LeadMs, cfg.ObserveMs, cfg.BucketMs, cfg.TTLMs = 300, 1500, 500, 500
+	cfg.Events, cfg.Strategies, cfg.AttrTimeoutsMs = []string{event}, strategies, []int64{attrMs}
+	cfg.LeadMs, cfg.ObserveMs, cfg.BucketMs, cfg.TTLMs = 300, observeMs, 300, 500
 	cfg.Binary, cfg.WorkDir = os.Args[0], t.TempDir()
 	var log bytes.Buffer
 	cfg.Log = &log
@@ -276,14 +275,5 @@ func TestSameSecondEvent(t *testing.T) {
 		t.Skip(res.Skipped)
 	}
 	t.Log(log.String())
-	for _, tr := range res.Trials {
-		if tr.Error != "" || len(tr.Timeline) == 0 {
-			t.Fatalf("%s: error %q, %d buckets", tr.Strategy, tr.Error, len(tr.Timeline))
-		}
-		last := tr.Timeline[len(tr.Timeline)-1]
-		if tr.Strategy != "mtime-reopen" && last.RejectedValid != 0 {
-			t.Errorf("%s still rejects valid tickets at t=%d ms: %+v", tr.Strategy, last.TMs, tr.Timeline)
-		}
-	}
-	assertNoMounts(t, cfg.WorkDir)
+	return cfg, res
 }

@@ -285,21 +285,19 @@ func (c *child) stop() {
 	}
 }
 
-func startNode(ctx context.Context, cfg Config, nc NodeConfig, logw io.Writer) (*child, error) {
-	args := []string{"ticket", "node", "--index", strconv.Itoa(nc.Index), "--backing", nc.Backing,
-		"--mount", nc.Mount, "--lock", nc.Lock, "--strategy", nc.Strategy,
-		"--attr-timeout", nc.AttrTimeout.String(), "--ttl", nc.TTL.String(), "--key-bits", strconv.Itoa(nc.KeyBits)}
-	cmd := exec.Command(cfg.Binary, args...)
+// spawn starts bin with args under a parent-death signal (a parent that
+// dies without stopping its child still takes it, and through it any FUSE
+// server, which unmounts, down) and delivers the child's first stdout line.
+func spawn(bin string, args []string, logw io.Writer) (*child, <-chan string, error) {
+	cmd := exec.Command(bin, args...)
 	cmd.Stderr = logw
-	// A driver that dies without stopping its nodes still takes them (and
-	// through them their FUSE servers, which unmount) down.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start node %d: %w", nc.Index, err)
+		return nil, nil, fmt.Errorf("start %s %s: %w", filepath.Base(bin), strings.Join(args[:min(2, len(args))], " "), err)
 	}
 	c := &child{cmd: cmd, done: make(chan struct{})}
 	lines := make(chan string, 1)
@@ -309,6 +307,17 @@ func startNode(ctx context.Context, cfg Config, nc NodeConfig, logw io.Writer) (
 		io.Copy(io.Discard, out)
 	}()
 	go func() { cmd.Wait(); close(c.done) }()
+	return c, lines, nil
+}
+
+func startNode(ctx context.Context, cfg Config, nc NodeConfig, logw io.Writer) (*child, error) {
+	args := []string{"ticket", "node", "--index", strconv.Itoa(nc.Index), "--backing", nc.Backing,
+		"--mount", nc.Mount, "--lock", nc.Lock, "--strategy", nc.Strategy,
+		"--attr-timeout", nc.AttrTimeout.String(), "--ttl", nc.TTL.String(), "--key-bits", strconv.Itoa(nc.KeyBits)}
+	c, lines, err := spawn(cfg.Binary, args, logw)
+	if err != nil {
+		return nil, err
+	}
 	select {
 	case line := <-lines:
 		if err := json.Unmarshal([]byte(line), &c.ready); err == nil && c.ready.URL != "" {
@@ -318,8 +327,7 @@ func startNode(ctx context.Context, cfg Config, nc NodeConfig, logw io.Writer) (
 	case <-ctx.Done():
 	}
 	c.stop()
-	<-c.done
-	if cmd.ProcessState != nil && cmd.ProcessState.ExitCode() == ExitSkip {
+	if c.cmd.ProcessState != nil && c.cmd.ProcessState.ExitCode() == ExitSkip {
 		return nil, &fusemount.SkipError{Reason: fmt.Sprintf("node %d could not mount FUSE (see log)", nc.Index)}
 	}
 	return nil, fmt.Errorf("node %d did not become ready (see log)", nc.Index)

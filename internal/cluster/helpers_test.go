@@ -4,25 +4,18 @@ import (
 	"bytes"
 	"io"
 	"log"
-	"sync"
 )
 
 func newTestLogger(w io.Writer) *log.Logger { return log.New(w, "node: ", 0) }
 
-// syncBuffer is a bytes.Buffer safe for a child's stderr copier and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
+// logBuffer collects a child's stderr through the driver's syncWriter so
+// the test can read it while the child runs.
+type logBuffer struct{ syncWriter }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
+func newLogBuffer() *logBuffer { return &logBuffer{syncWriter{w: &bytes.Buffer{}}} }
 
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.(*bytes.Buffer).String()
 }

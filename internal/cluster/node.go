@@ -12,13 +12,11 @@ import (
 	"net/http/pprof"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	rpprof "runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/authbench/authbench/impl/ticket"
@@ -87,7 +85,7 @@ func RunFUSE(ctx context.Context, backing, mount string, attr time.Duration, out
 }
 
 // fuseChild starts `bench ticket fuse` and waits for its mount.
-func fuseChild(ctx context.Context, cfg NodeConfig, logw io.Writer) (*exec.Cmd, error) {
+func fuseChild(ctx context.Context, cfg NodeConfig, logw io.Writer) (*child, error) {
 	bin := cfg.Binary
 	if bin == "" {
 		var err error
@@ -95,36 +93,21 @@ func fuseChild(ctx context.Context, cfg NodeConfig, logw io.Writer) (*exec.Cmd, 
 			return nil, fmt.Errorf("fuse child: %w", err)
 		}
 	}
-	cmd := exec.Command(bin, "ticket", "fuse", "--backing", cfg.Backing, "--mount", cfg.Mount,
-		"--attr-timeout", cfg.AttrTimeout.String())
-	cmd.Stderr = logw
-	// If the node dies, its FUSE server unmounts and exits too.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
-	out, err := cmd.StdoutPipe()
+	c, lines, err := spawn(bin, []string{"ticket", "fuse", "--backing", cfg.Backing, "--mount", cfg.Mount,
+		"--attr-timeout", cfg.AttrTimeout.String()}, logw)
 	if err != nil {
 		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("fuse child: %w", err)
-	}
-	line := make(chan string, 1)
-	go func() {
-		b := make([]byte, 64)
-		n, _ := io.ReadAtLeast(out, b, 1)
-		line <- string(b[:n])
-		io.Copy(io.Discard, out)
-	}()
 	select {
-	case l := <-line:
+	case l := <-lines:
 		if strings.TrimSpace(l) == "ready" {
-			return cmd, nil
+			return c, nil
 		}
 	case <-time.After(15 * time.Second):
 	case <-ctx.Done():
 	}
-	cmd.Process.Kill()
-	werr := cmd.Wait()
-	return nil, &fusemount.SkipError{Reason: fmt.Sprintf("FUSE server for %s did not mount (%v); see its log", cfg.Mount, werr)}
+	c.stop()
+	return nil, &fusemount.SkipError{Reason: fmt.Sprintf("FUSE server for %s did not mount (exit %v); see its log", cfg.Mount, c.cmd.ProcessState)}
 }
 
 // Node is a running node: its authority over its own mount.
@@ -149,15 +132,7 @@ func RunNode(ctx context.Context, cfg NodeConfig, out, logw io.Writer) error {
 	defer func() {
 		// SIGTERM lets the FUSE child unmount; a child already gone
 		// leaves a dead mount, which we detach.
-		fuse.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { fuse.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			fuse.Process.Kill()
-			<-done
-		}
+		fuse.stop()
 		if cleaned, err := fusemount.CleanStale(cfg.Mount); err != nil || len(cleaned) > 0 {
 			lg.Printf("detached dead mount %v %v", cleaned, err)
 		}
@@ -191,7 +166,7 @@ func RunNode(ctx context.Context, cfg NodeConfig, out, logw io.Writer) error {
 	if cfg.CheckInterval > 0 {
 		go n.periodicCheck(ctx)
 	}
-	if err := json.NewEncoder(out).Encode(NodeReady{URL: "http://" + ln.Addr().String(), PID: os.Getpid(), FusePID: fuse.Process.Pid}); err != nil {
+	if err := json.NewEncoder(out).Encode(NodeReady{URL: "http://" + ln.Addr().String(), PID: os.Getpid(), FusePID: fuse.cmd.Process.Pid}); err != nil {
 		return err
 	}
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -154,7 +154,7 @@ type labelGroup struct {
 }
 
 // labelGroups merges the labels of points that nearly coincide (same x
-// within 20 %, cost within a factor 1.5: e.g. several verifiers that never
+// within 20 %, cost within 25 %: e.g. several verifiers that never
 // see an edit and cost about the same) into one label at the highest of
 // them, so names do not print over each other.
 func labelGroups(pts []TradePoint, x func(TradePoint) float64) []labelGroup {
@@ -166,7 +166,7 @@ func labelGroups(pts []TradePoint, x func(TradePoint) float64) []labelGroup {
 		merged := false
 		for i, g := range out {
 			a := anchor[i]
-			if r := x(p) / x(a); r > 1/1.2 && r < 1.2 && a.CostUS/p.CostUS < 1.5 {
+			if r := x(p) / x(a); r > 1/1.2 && r < 1.2 && a.CostUS/p.CostUS < 1.25 {
 				out[i].text = g.text + ", " + p.Verifier
 				merged = true
 				break

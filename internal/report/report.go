@@ -246,12 +246,8 @@ func headlineSection(d *document, ov analysis.Overview, plotsDir string, tradeof
 	head = append(head, "flood crypt")
 	var rows []cell2
 	for _, r := range ov.Rows {
-		hit := "—"
-		if r.HitNS.N > 0 {
-			hit = fmtSpread(r.HitNS, fmtNS)
-		}
 		none := analysis.Difference{Kind: -1}
-		row := cell2{cell{{Text: r.Verifier, Strong: true}}, txt(hit), txt(fmtMedian(r.CPU, fmtCPU)),
+		row := cell2{cell{{Text: r.Verifier, Strong: true}}, txt(fmtPlusMinus(r.HitNS, fmtNS)), txt(fmtMedian(r.CPU, fmtCPU)),
 			ratioCell(r.CPUVsControl, r.CPUDiff, r.Verifier), ratioCell(baselineRatio(r.CPUVsBaseline, r.Verifier), none, r.Verifier),
 			ratioCell(r.KneeVsControl, r.KneeDiff, r.Verifier), ratioCell(baselineRatio(r.KneeVsBaseline, r.Verifier), none, r.Verifier)}
 		for _, c := range analysis.EventClasses {
@@ -272,7 +268,7 @@ func headlineSection(d *document, ov analysis.Overview, plotsDir string, tradeof
 		}
 	}
 	d.pClass("note", txt(fmt.Sprintf("Costs and ratios from %s: Hodges–Lehmann estimates [interval] over rounds (see the scenario for coverage); "+
-		"≈ indistinguishable from the no-auth control, ↑/↓ beyond the noise floor; %s; [n/a]: a single round, no interval. req/s: sustained throughput (knee). "+
+		"Hit path: microbenchmark ns/op, median ± largest deviation. ≈ indistinguishable from the no-auth control, ↑/↓ beyond the noise floor; %s; [n/a]: a single round, no interval. req/s: sustained throughput (knee). "+
 		"Staleness: worst measured time an old secret kept working / declared bound (0: the next request sees the change; ∞: unbounded by design). "+
 		"Flood crypt: crypt share of server CPU under %s. Chart: each verifier at its worst file-edit staleness and CPU per request; dashed: the Pareto front.",
 		orDash(ov.Scenario), noise, analysis.FloodScenario)))
@@ -849,6 +845,19 @@ func fmtMedian(s analysis.Spread, f func(float64) string) string {
 		return "—"
 	}
 	return f(s.Median)
+}
+
+// fmtPlusMinus shows the median and the larger distance of min and max
+// from it in per cent: the headline's compact spread.
+func fmtPlusMinus(s analysis.Spread, f func(float64) string) string {
+	if s.N == 0 {
+		return "—"
+	}
+	if s.N == 1 || s.Min == s.Max || s.Median == 0 {
+		return f(s.Median)
+	}
+	dev := math.Max(s.Max-s.Median, s.Median-s.Min) / s.Median
+	return fmt.Sprintf("%s ± %.1f %%", f(s.Median), 100*dev)
 }
 
 // fmtSpread shows the median and, when repeats differ, [min–max].

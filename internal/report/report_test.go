@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/authbench/authbench/internal/analysis"
 	"github.com/authbench/authbench/internal/results"
 )
 
@@ -123,7 +124,7 @@ func TestWrite(t *testing.T) {
 		{"staleness plot", "plots/staleness-manual-edit-manual-edit_bench_pbs_t0.png"},
 		{"bound zero", "1.0 ms / 0"},
 		{"latency", "900 µs"},
-		{"hit path from bench-go.txt", "| **ttl** | 509 ns \\[498 ns–520 ns\\] |"},
+		{"hit path from bench-go.txt", "| **ttl** | 509 ns ± 2.2 % |"},
 	} {
 		if !strings.Contains(md, tc.want) {
 			t.Errorf("report.md: no %s (%q)", tc.name, tc.want)
@@ -283,6 +284,7 @@ func TestFormat(t *testing.T) {
 		{fmtMSPtr(ptr(2500), ""), "2.50 s"},
 		{fmtCPU(0.05), "50.0 µs"},
 		{fmtNS(612), "612 ns"},
+		{fmtPlusMinus(analysis.Spread{Median: 500, Min: 490, Max: 520, N: 3}, fmtNS), "500 ns ± 4.0 %"},
 		{txt("a|b_c").markdown(), `a\|b\_c`},
 	}
 	for i, tc := range tests {

@@ -484,6 +484,10 @@ func runTrial(ctx context.Context, cfg Config, event, strategy string, attrMs in
 	atk := vegeta.NewAttacker(vegeta.Timeout(10*time.Second), vegeta.KeepAlive(true))
 	start := time.Now()
 	results := atk.Attack(targeter, vegeta.Rate{Freq: int(cfg.Rate), Per: time.Second}, dur, "ticket")
+	go func() {
+		<-lctx.Done() // Ctrl-C: end the attack now, not after dur
+		atk.Stop()
+	}()
 
 	triggered := make(chan time.Time, 1)
 	var checks sync.WaitGroup
@@ -557,6 +561,10 @@ func runTrial(ctx context.Context, cfg Config, event, strategy string, attrMs in
 		tr.Rotations += int(st.Rotations)
 	}
 	tr.Disagree = disagree(tr.States)
+	if ctx.Err() != nil {
+		// Kept for inspection, but not counted: the window was cut short.
+		tr.Error = "interrupted"
+	}
 	return tr
 }
 

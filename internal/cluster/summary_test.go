@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"os"
@@ -116,5 +117,21 @@ func TestResultJSONGolden(t *testing.T) {
 	}
 	if string(want) != string(got)+"\n" {
 		t.Fatalf("result JSON differs from %s (run with -update if intended):\n%s", path, got)
+	}
+}
+
+// TestRunInterrupted: a cancelled run returns what finished (here nothing)
+// marked interrupted, not an error.
+func TestRunInterrupted(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.WorkDir, cfg.Binary = t.TempDir(), os.Args[0]
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	res, err := Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Skipped == "" && (!res.Interrupted || len(res.Trials) != 0) {
+		t.Fatalf("interrupted=%v trials=%d", res.Interrupted, len(res.Trials))
 	}
 }

@@ -66,11 +66,13 @@ func processCPU(b *testing.B) time.Duration {
 // timedLoop runs loop as b's timed part and reports, beside ns/op, the
 // process CPU time per op (cpu-ns/op: unlike wall time it does not grow
 // while a noisy neighbour holds the core) and, under valgrind, opens a
-// callgrind window so that only the loop's instructions are counted.
-func timedLoop(b *testing.B, loop func()) {
+// callgrind window so that only the loop's instructions are counted. rep
+// is the repetition (callgrind.NextRep, taken outside b.Run's function,
+// which runs once per b.N tried).
+func timedLoop(b *testing.B, rep int64, loop func()) {
 	b.ResetTimer()
 	cpu0 := processCPU(b)
-	w := callgrind.Begin(b.Name())
+	w := callgrind.Begin(b.Name(), rep)
 	loop()
 	w.End(b.N)
 	cpu := processCPU(b) - cpu0
@@ -112,10 +114,11 @@ func BenchmarkVerify(b *testing.B) {
 				{"parallel-hit", tokA, secret, true, true},
 			}
 			for _, c := range cases {
+				rep := callgrind.NextRep()
 				b.Run(c.name, func(b *testing.B) {
 					before := v.Stats()
 					b.ReportAllocs()
-					timedLoop(b, func() {
+					timedLoop(b, rep, func() {
 						if c.parallel {
 							b.RunParallel(func(pb *testing.PB) {
 								for pb.Next() {

@@ -2,6 +2,7 @@ package callgrind
 
 import (
 	"bufio"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -46,16 +48,27 @@ const labelPrefix = "authbench-window"
 // Window outside valgrind, does nothing.
 type Window struct {
 	name string
+	rep  int64
 	on   bool
 }
 
-// Begin starts counting instructions for name. Call End when the measured
-// loop is done, before any teardown.
-func Begin(name string) Window {
+// reps numbers repetitions process-wide, like a process id: a fact of the
+// run, not configuration.
+var reps atomic.Int64
+
+// NextRep returns a new repetition number. A Go benchmark function runs
+// several times per repetition (b.N = 1, then the b.N it predicts); take
+// one number per repetition, outside the function b.Run calls, so that
+// Rounds can tell repetitions apart.
+func NextRep() int64 { return reps.Add(1) }
+
+// Begin starts counting instructions for repetition rep of name. Call End
+// when the measured loop is done, before any teardown.
+func Begin(name string, rep int64) Window {
 	if !Running() {
 		return Window{}
 	}
-	w := Window{name: name, on: true}
+	w := Window{name: name, rep: rep, on: true}
 	request(reqStartInstr, 0)
 	request(reqZeroStats, 0)
 	return w
@@ -69,19 +82,21 @@ func (w Window) End(ops int) {
 		return
 	}
 	request(reqStopInstr, 0)
-	label := append([]byte(Label(w.name, ops)), 0)
+	label := append([]byte(Label(w.name, w.rep, ops)), 0)
 	request(reqDumpStatsAt, uintptr(unsafe.Pointer(&label[0])))
 	runtime.KeepAlive(label)
 }
 
-// Label is the dump label of a window: prefix, operation count, name.
-func Label(name string, ops int) string {
-	return fmt.Sprintf("%s %d %s", labelPrefix, ops, name)
+// Label is the dump label of a window: prefix, repetition, operation
+// count, name (last, so it may hold spaces).
+func Label(name string, rep int64, ops int) string {
+	return fmt.Sprintf("%s %d %d %s", labelPrefix, rep, ops, name)
 }
 
 // Dump is one window as callgrind wrote it.
 type Dump struct {
 	Name         string // the window's name (a benchmark's b.Name())
+	Rep          int64  // repetition (NextRep)
 	Ops          int64  // operations the window ran
 	Instructions uint64 // instructions executed in the window (event Ir)
 }
@@ -115,11 +130,15 @@ func ReadDumpFile(r io.Reader) (d Dump, ok bool, err error) {
 	if !found {
 		return d, false, nil
 	}
-	opsStr, name, found := strings.Cut(rest, " ")
-	if !found || name == "" {
-		return d, false, fmt.Errorf("callgrind dump label %q: want %q", label, labelPrefix+" OPS NAME")
+	f := strings.SplitN(rest, " ", 3)
+	if len(f) != 3 || f[2] == "" {
+		return d, false, fmt.Errorf("callgrind dump label %q: want %q", label, labelPrefix+" REP OPS NAME")
 	}
-	if d.Ops, err = strconv.ParseInt(opsStr, 10, 64); err != nil || d.Ops < 0 {
+	name := f[2]
+	if d.Rep, err = strconv.ParseInt(f[0], 10, 64); err != nil {
+		return d, false, fmt.Errorf("callgrind dump label %q: bad repetition", label)
+	}
+	if d.Ops, err = strconv.ParseInt(f[1], 10, 64); err != nil || d.Ops < 0 {
 		return d, false, fmt.Errorf("callgrind dump label %q: bad operation count", label)
 	}
 	d.Name = name
@@ -176,44 +195,37 @@ func dumpNumber(p string) int {
 }
 
 // Rounds returns, per window name, one instructions-per-op value for each
-// run of the benchmark (each -test.count repetition). A Go benchmark opens
-// a window for its first single-op run and for each larger b.N it tries;
-// a repetition starts with a one-op window. Each repetition's value is its
-// largest window, where the window's fixed cost (tens of thousands of
-// instructions of runtime work) weighs least; a repetition of one op only
-// (an operation longer than the benchtime) keeps that window. dumps must
-// be in dump order (ReadDumps keeps it).
+// repetition of the benchmark (each -test.count run), in repetition order.
+// A Go benchmark opens a window for its first single-op run and for each
+// larger b.N it tries; a repetition's value is its largest window, where
+// the window's fixed cost (tens of thousands of instructions of runtime
+// work) weighs least. An operation longer than the benchtime leaves one
+// single-op window, which then counts.
 func Rounds(dumps []Dump) (map[string][]float64, error) {
-	type best struct {
-		d  Dump
-		ok bool
+	type key struct {
+		name string
+		rep  int64
 	}
-	cur := map[string]*best{}
-	out := map[string][]float64{}
-	var order []string
-	flush := func(name string) {
-		if b := cur[name]; b != nil && b.ok {
-			out[name] = append(out[name], float64(b.d.Instructions)/float64(b.d.Ops))
-		}
-		cur[name] = &best{}
-	}
+	best := map[key]Dump{}
+	var order []key
 	for _, d := range dumps {
 		if d.Ops == 0 {
 			return nil, fmt.Errorf("callgrind window %s: ran no operations", d.Name)
 		}
-		if _, seen := cur[d.Name]; !seen {
-			order = append(order, d.Name)
-			cur[d.Name] = &best{}
+		k := key{d.Name, d.Rep}
+		b, seen := best[k]
+		if !seen {
+			order = append(order, k)
 		}
-		if d.Ops == 1 && cur[d.Name].ok {
-			flush(d.Name) // run1 of the next repetition
-		}
-		if b := cur[d.Name]; !b.ok || d.Ops > b.d.Ops {
-			b.d, b.ok = d, true
+		if !seen || d.Ops > b.Ops {
+			best[k] = d
 		}
 	}
-	for _, name := range order {
-		flush(name)
+	slices.SortStableFunc(order, func(a, b key) int { return cmp.Compare(a.rep, b.rep) })
+	out := map[string][]float64{}
+	for _, k := range order {
+		d := best[k]
+		out[k.name] = append(out[k.name], float64(d.Instructions)/float64(d.Ops))
 	}
 	return out, nil
 }

@@ -20,7 +20,7 @@ part: 2
 
 desc: I1 cache:
 desc: Timerange: Basic block 100 - 200
-desc: Trigger: Client Request: authbench-window 1000 BenchmarkVerify/ttl/hit
+desc: Trigger: Client Request: authbench-window 3 1000 BenchmarkVerify/ttl/hit
 
 positions: line
 events: Ir
@@ -47,11 +47,12 @@ func TestReadDumpFile(t *testing.T) {
 		want    Dump
 		wantErr string
 	}{
-		{"window", dumpWindow, true, Dump{Name: "BenchmarkVerify/ttl/hit", Ops: 1000, Instructions: 10042}, ""},
+		{"window", dumpWindow, true, Dump{Name: "BenchmarkVerify/ttl/hit", Rep: 3, Ops: 1000, Instructions: 10042}, ""},
 		{"exit dump is skipped", dumpExit, false, Dump{}, ""},
-		{"summary only", strings.Replace(dumpWindow, "totals: 10042\n", "", 1), true, Dump{Name: "BenchmarkVerify/ttl/hit", Ops: 1000, Instructions: 10042}, ""},
+		{"summary only", strings.Replace(dumpWindow, "totals: 10042\n", "", 1), true, Dump{Name: "BenchmarkVerify/ttl/hit", Rep: 3, Ops: 1000, Instructions: 10042}, ""},
 		{"label without name", strings.Replace(dumpWindow, " BenchmarkVerify/ttl/hit", "", 1), false, Dump{}, "want"},
-		{"bad op count", strings.Replace(dumpWindow, "window 1000", "window x", 1), false, Dump{}, "bad operation count"},
+		{"bad op count", strings.Replace(dumpWindow, "window 3 1000", "window 3 x", 1), false, Dump{}, "bad operation count"},
+		{"bad repetition", strings.Replace(dumpWindow, "window 3 1000", "window x 1000", 1), false, Dump{}, "bad repetition"},
 		{"no count", strings.NewReplacer("totals: 10042\n", "", "summary: 10042\n", "").Replace(dumpWindow), false, Dump{}, "no instruction total"},
 	}
 	for _, c := range cases {
@@ -72,13 +73,13 @@ func TestReadDumpFile(t *testing.T) {
 
 func TestReadDumpsAndRounds(t *testing.T) {
 	dir := t.TempDir()
-	win := func(ops, instr int) string {
-		return strings.NewReplacer("window 1000", fmt.Sprintf("window %d", ops), "10042", fmt.Sprint(instr)).Replace(dumpWindow)
+	win := func(rep, ops, instr int) string {
+		return strings.NewReplacer("window 3 1000", fmt.Sprintf("window %d %d", rep, ops), "10042", fmt.Sprint(instr)).Replace(dumpWindow)
 	}
-	// Two repetitions: run1 (1 op) then b.N = 100, 1000; the second
-	// repetition's largest window is 2000 ops. Written out of string
-	// order (cg.out.10 after cg.out.9) on purpose.
-	bodies := []string{win(1, 50000), win(100, 70000), win(1000, 520000), win(1, 40000), win(2000, 1030000)}
+	// Two repetitions: b.N = 1, 1 again (Go may predict 1 after a slow
+	// first op), 100, 1000; then 1 and 2000. Written out of string order
+	// (cg.out.10 after cg.out.9) on purpose.
+	bodies := []string{win(4, 1, 50000), win(4, 1, 50000), win(4, 100, 70000), win(4, 1000, 520000), win(5, 1, 40000), win(5, 2000, 1030000)}
 	paths := []string{filepath.Join(dir, "cg.out")}
 	if err := os.WriteFile(paths[0], []byte(dumpExit), 0o644); err != nil {
 		t.Fatal(err)
@@ -103,7 +104,7 @@ func TestReadDumpsAndRounds(t *testing.T) {
 		t.Errorf("rounds %v, want %v", got, want)
 	}
 	// An operation longer than the benchtime: one-op repetitions only.
-	long, err := Rounds([]Dump{{"U", 1, 33e6}, {"U", 1, 34e6}})
+	long, err := Rounds([]Dump{{"U", 1, 1, 33e6}, {"U", 2, 1, 34e6}})
 	if err != nil || !slices.Equal(long["U"], []float64{33e6, 34e6}) {
 		t.Errorf("one-op repetitions: %v %v", long, err)
 	}
@@ -122,7 +123,7 @@ func TestOutsideValgrind(t *testing.T) {
 	if Running() {
 		t.Skip("running under valgrind")
 	}
-	w := Begin("X") // must be inert
+	w := Begin("X", NextRep()) // must be inert
 	w.End(10)
 	if w.on {
 		t.Error("window active outside valgrind")
@@ -134,7 +135,7 @@ var sink uint64
 // BenchmarkWindowLoop is run under valgrind by TestUnderValgrind: ten
 // instructions or so per op, exactly the same every run.
 func BenchmarkWindowLoop(b *testing.B) {
-	w := Begin(b.Name())
+	w := Begin(b.Name(), 1)
 	for i := 0; i < b.N; i++ {
 		sink = sink*31 + uint64(i)
 	}

@@ -34,10 +34,10 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"token", "add|rotate|delete|list|gen|verify --shadow PATH ...  administer token.shadow", runToken},
-		{"serve", "--verifier NAME --shadow PATH [--addr A] [--tls] [--pprof-addr A]  run the server", runServe},
+		{"serve", "--verifier NAME --shadow PATH [--ticket-strategy S --authkey-dir DIR] [--addr A] [--tls] [--pprof-addr A]  run the server", runServe},
 		{"run", "[--quick] [--shard i/n] SCENARIO.yaml...  run scenarios, write reports/<run-id>/", runRun},
-		{"report", "DIR...  regenerate (or merge shards into) a report from saved results", runReport},
-		{"attack", "--url URL --tokens FILE [--rate R] [--duration D]  load any server", runAttack},
+		{"report", "DIR... | --attack DIR...  regenerate (or merge shards into) a report from saved results", runReport},
+		{"attack", "--url URL --tokens FILE [--rate R] [--duration D] [--shard i/n] [--start-at T]  load any server", runAttack},
 		{"gate", "--results DIR | --base REF | --baseline OLD.txt --candidate NEW.txt | --calibrate  performance gates", runGate},
 		{"ticket", "cluster [--strategies L] [--attr-timeouts 0s,1s,5s] [--trials N] [--out F] | node | fuse  seed 002 FUSE double-rotation experiment", runTicket},
 	}

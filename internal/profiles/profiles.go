@@ -1,8 +1,9 @@
 // Package profiles is the stage after measurement: it reads the raw CPU
 // profiles a run saved (results.json's `profile` paths) and writes folded
-// stacks, SVG flame graphs and, per variant, differential flame graphs of
-// every other measured verifier against the baseline (uncached) in both
-// directions. It fills each run's cpu_share buckets, the profile-derived
+// stacks, their speedscope form, SVG flame graphs (values in the profile's
+// unit) and, per variant, differential flame graphs of every other
+// measured verifier against the baseline (uncached; ticket/uncached for
+// ticket strategies) in both directions. It fills each run's cpu_share buckets, the profile-derived
 // CPU cost where the server's own CPU time is missing (cpu_source
 // "profile"), and records every path it wrote in the results, built with
 // results.Layout so that readers never rebuild them.
@@ -29,6 +30,7 @@ func Process(dir string, res *results.File) error {
 	type first struct {
 		run    int // index into res.Runs
 		stacks []flame.Stack
+		unit   string
 	}
 	// Per variant, each verifier's earliest profiled run: the diff graphs
 	// compare like with like (first round, first window).
@@ -39,7 +41,7 @@ func Process(dir string, res *results.File) error {
 		if run.Profile == "" {
 			continue
 		}
-		stacks, err := process(dir, run)
+		stacks, unit, err := process(dir, run)
 		if err != nil {
 			return fmt.Errorf("%s/%s repeat %d: %w", run.Scenario, run.Verifier, run.Repeat, err)
 		}
@@ -50,20 +52,24 @@ func Process(dir string, res *results.File) error {
 			variants = append(variants, run.Scenario)
 		}
 		if f, ok := byV[run.Verifier]; !ok || earlier(run, &res.Runs[f.run]) {
-			byV[run.Verifier] = first{i, stacks}
+			byV[run.Verifier] = first{i, stacks, unit}
 		}
 	}
 	for _, variant := range variants {
 		byV := firsts[variant]
-		basis, ok := byV[results.BaselineVerifier]
-		if !ok {
-			continue
-		}
 		for v, f := range byV {
-			if v == results.BaselineVerifier || v == results.ControlVerifier || v == results.ControlCopyVerifier {
+			if v == results.BaselineVerifier || v == results.TicketBaselineVerifier || v == results.ControlVerifier || v == results.ControlCopyVerifier {
 				continue
 			}
-			d, err := diffs(dir, variant, v, basis.stacks, f.stacks)
+			baseline := results.BaselineVerifier
+			if _, ok := results.TicketStrategy(v); ok {
+				baseline = results.TicketBaselineVerifier
+			}
+			basis, ok := byV[baseline]
+			if !ok {
+				continue
+			}
+			d, err := diffs(dir, variant, v, baseline, basis.stacks, f.stacks, f.unit)
 			if err != nil {
 				return err
 			}
@@ -81,13 +87,15 @@ func earlier(a, b *results.Run) bool {
 	return a.Repeat < b.Repeat
 }
 
-// process writes one run's folded stacks and flame graph and fills its
-// shares (and CPU cost, if the runner had no CPU time for it).
-func process(dir string, run *results.Run) ([]flame.Stack, error) {
+// process writes one run's folded stacks, their speedscope form and the
+// flame graph, fills its shares (and CPU cost, if the runner had no CPU
+// time for it) and returns the stacks with their unit.
+func process(dir string, run *results.Run) ([]flame.Stack, string, error) {
 	p, err := flame.LoadProfile(filepath.Join(dir, filepath.FromSlash(run.Profile)))
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
+	unit := flame.SampleUnit(p, -1)
 	if br, err := flame.Shares(p, flame.DefaultClassifier()); err == nil {
 		run.CPUShare = results.CPUShare{Crypt: br.Fraction("crypt"), ShadowRead: br.Fraction("shadow_read"), Stat: br.Fraction("stat"), Other: br.Fraction(flame.OtherBucket), Samples: int64(len(p.Sample))}
 		if run.CPUSource == "" && br.Unit == "nanoseconds" && run.Requests > 0 {
@@ -99,24 +107,30 @@ func process(dir string, run *results.Run) ([]flame.Stack, error) {
 	l := results.Layout{}
 	run.Folded = l.Folded(run.Scenario, run.Verifier, run.Repeat)
 	if err := write(dir, run.Folded, func(w io.Writer) error { return flame.WriteFolded(w, stacks) }); err != nil {
-		return nil, err
+		return nil, "", err
+	}
+	title := fmt.Sprintf("%s — %s (round %d, window %d)", run.Scenario, run.Verifier, run.Round, run.Repeat)
+	run.Speedscope = l.Speedscope(run.Scenario, run.Verifier, run.Repeat)
+	if err := write(dir, run.Speedscope, func(w io.Writer) error { return flame.WriteSpeedscope(w, stacks, title, unit) }); err != nil {
+		return nil, "", err
 	}
 	run.Flamegraph = l.Flamegraph(run.Scenario, run.Verifier, run.Repeat)
-	title := fmt.Sprintf("%s — %s (round %d, window %d)", run.Scenario, run.Verifier, run.Round, run.Repeat)
-	if err := write(dir, run.Flamegraph, func(w io.Writer) error { return flame.RenderSVG(w, stacks, flame.Options{Title: title}) }); err != nil {
-		return nil, err
+	if err := write(dir, run.Flamegraph, func(w io.Writer) error {
+		return flame.RenderSVG(w, stacks, flame.Options{Title: title, Unit: unit})
+	}); err != nil {
+		return nil, "", err
 	}
-	return stacks, nil
+	return stacks, unit, nil
 }
 
-// diffs renders verifier against the baseline, both ways.
-func diffs(dir, variant, verifier string, basis, stacks []flame.Stack) (*results.DiffFlamegraphs, error) {
+// diffs renders verifier against baseline, both ways.
+func diffs(dir, variant, verifier, baseline string, basis, stacks []flame.Stack, unit string) (*results.DiffFlamegraphs, error) {
 	out := &results.DiffFlamegraphs{}
 	for _, d := range []flame.Direction{flame.Grown, flame.Shrunk} {
-		rel := results.Layout{}.DiffFlamegraph(variant, verifier, d.String())
-		title := fmt.Sprintf("%s: %s vs %s (%s)", variant, verifier, results.BaselineVerifier, d)
+		rel := results.Layout{}.DiffFlamegraphVs(variant, verifier, baseline, d.String())
+		title := fmt.Sprintf("%s: %s vs %s (%s)", variant, verifier, baseline, d)
 		if err := write(dir, rel, func(w io.Writer) error {
-			return flame.RenderDiffSVG(w, basis, stacks, flame.Options{Title: title, Direction: d})
+			return flame.RenderDiffSVG(w, basis, stacks, flame.Options{Title: title, Direction: d, Unit: unit})
 		}); err != nil {
 			return nil, err
 		}

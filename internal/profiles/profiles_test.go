@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/pprof/profile"
 
+	"github.com/authbench/authbench/internal/flame"
 	"github.com/authbench/authbench/internal/outfile"
 	"github.com/authbench/authbench/internal/results"
 )
@@ -98,6 +99,10 @@ func TestProcess(t *testing.T) {
 		}
 		exists(r.Folded)
 		exists(r.Flamegraph)
+		exists(r.Speedscope)
+		if want := (results.Layout{}).Speedscope(variant, r.Verifier, r.Repeat); r.Speedscope != want {
+			t.Errorf("speedscope %s, want %s", r.Speedscope, want)
+		}
 		if r.CPUShare.Samples == 0 {
 			t.Errorf("run %d: no shares", i)
 		}
@@ -128,6 +133,66 @@ func TestProcess(t *testing.T) {
 	}
 }
 
+// TestProcessUnits: CPU profiles are nanoseconds, so neither the flame
+// graph nor its speedscope file may call the values samples.
+func TestProcessUnits(t *testing.T) {
+	dir := t.TempDir()
+	run := saved(t, dir, results.Run{Scenario: "s", Verifier: "ttl", Repeat: 1, Requests: 10}, map[string]int64{"main": 5_000_000})
+	if err := Process(dir, &results.File{Runs: []results.Run{run}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ rel, want, bad string }{
+		{results.Layout{}.Speedscope("s", "ttl", 1), `"unit":"nanoseconds"`, `"unit":"none"`},
+		{results.Layout{}.Flamegraph("s", "ttl", 1), "ms", "5000000 samples"},
+	} {
+		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(tc.rel)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(data), tc.want) || strings.Contains(string(data), tc.bad) {
+			t.Errorf("%s: want %q and not %q", tc.rel, tc.want, tc.bad)
+		}
+	}
+}
+
+// TestProcessTicketDiffs: ticket strategies are diffed against
+// ticket/uncached, never against the token baseline, and their names
+// (with a '/') stay one path element.
+func TestProcessTicketDiffs(t *testing.T) {
+	dir := t.TempDir()
+	pem := map[string]int64{"impl/ticket.ParseKey;main": 90_000_000, "net/http.(*conn).serve": 10_000_000}
+	cached := map[string]int64{"impl/ticket.VerifyWith;main": 50_000_000, "net/http.(*conn).serve": 10_000_000}
+	run := func(v string) results.Run {
+		return results.Run{Scenario: "steady-ticket", Verifier: v, Round: 1, Repeat: 1, Requests: 100}
+	}
+	res := &results.File{Runs: []results.Run{
+		saved(t, dir, run(results.BaselineVerifier), pem), // a token run in the same variant is ignored
+		saved(t, dir, run(results.TicketBaselineVerifier), pem),
+		saved(t, dir, run(results.TicketVerifier("mtime")), cached),
+	}}
+	if err := Process(dir, res); err != nil {
+		t.Fatal(err)
+	}
+	d := res.Runs[2].DiffFlamegraphs
+	if d == nil {
+		t.Fatal("no diff graphs for ticket/mtime")
+	}
+	want := results.Layout{}.DiffFlamegraphVs("steady-ticket", "ticket/mtime", results.TicketBaselineVerifier, "grown")
+	if d.Grown != want || strings.Count(want, "/") != 2 {
+		t.Errorf("grown %s, want %s (flamegraphs/<slug>/<file>)", d.Grown, want)
+	}
+	for _, r := range res.Runs {
+		for _, rel := range []string{r.Folded, r.Flamegraph, r.Speedscope} {
+			if strings.Count(rel, "/") != 2 {
+				t.Errorf("%s: not flamegraphs/<slug>/<file>", rel)
+			}
+		}
+	}
+	if res.Runs[1].DiffFlamegraphs != nil {
+		t.Error("the ticket baseline got diff graphs against itself")
+	}
+}
+
 func TestProcessBadProfile(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -149,5 +214,12 @@ func TestProcessBadProfile(t *testing.T) {
 				t.Errorf("err = %v, want an error naming the run", err)
 			}
 		})
+	}
+}
+
+// TestSpeedscopeExt: results spells the suffix it cannot import.
+func TestSpeedscopeExt(t *testing.T) {
+	if results.SpeedscopeExt != flame.SpeedscopeExt {
+		t.Errorf("results.SpeedscopeExt %q != flame.SpeedscopeExt %q", results.SpeedscopeExt, flame.SpeedscopeExt)
 	}
 }

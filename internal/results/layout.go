@@ -79,31 +79,75 @@ type Layout struct{}
 
 // Profile is a run's CPU profile.
 func (Layout) Profile(variant, verifier string, repeat int) string {
-	return path.Join(DirProfiles, fmt.Sprintf("%s-%s-r%d.pb.gz", Slug(variant), verifier, repeat))
+	return path.Join(DirProfiles, fmt.Sprintf("%s-%s-r%d.pb.gz", Slug(variant), FileVerifier(verifier), repeat))
 }
 
 // Folded is a run's folded stacks.
 func (Layout) Folded(variant, verifier string, repeat int) string {
-	return path.Join(DirFlamegraphs, Slug(variant), fmt.Sprintf("%s-r%d.folded", verifier, repeat))
+	return path.Join(DirFlamegraphs, Slug(variant), fmt.Sprintf("%s-r%d.folded", FileVerifier(verifier), repeat))
 }
 
 // Flamegraph is a run's SVG flame graph.
 func (Layout) Flamegraph(variant, verifier string, repeat int) string {
-	return path.Join(DirFlamegraphs, Slug(variant), fmt.Sprintf("%s-r%d.svg", verifier, repeat))
+	return path.Join(DirFlamegraphs, Slug(variant), fmt.Sprintf("%s-r%d.svg", FileVerifier(verifier), repeat))
 }
 
 // DiffFlamegraph is the differential flame graph of verifier against the
 // baseline; direction is "grown" or "shrunk".
 func (Layout) DiffFlamegraph(variant, verifier, direction string) string {
-	return path.Join(DirFlamegraphs, Slug(variant), fmt.Sprintf("diff-%s-vs-%s-%s.svg", verifier, BaselineVerifier, direction))
+	return path.Join(DirFlamegraphs, Slug(variant), fmt.Sprintf("diff-%s-vs-%s-%s.svg", FileVerifier(verifier), BaselineVerifier, direction))
+}
+
+// Speedscope is a run's stacks in speedscope's JSON format, beside its
+// folded stacks (the same name with flame.SpeedscopeExt; results cannot
+// import flame, so the suffix is spelled once here and checked by a test).
+func (Layout) Speedscope(variant, verifier string, repeat int) string {
+	return path.Join(DirFlamegraphs, Slug(variant), fmt.Sprintf("%s-r%d%s", FileVerifier(verifier), repeat, SpeedscopeExt))
+}
+
+// SpeedscopeExt is flame.SpeedscopeExt (the suffix speedscope recognises).
+const SpeedscopeExt = ".speedscope.json"
+
+// TicketPrefix starts the result name of a ticket key-cache strategy
+// ("ticket/mtime"), so reports keep ticket runs in their own table.
+const TicketPrefix = "ticket/"
+
+// TicketVerifier is the result name of ticket strategy name.
+func TicketVerifier(strategy string) string { return TicketPrefix + strategy }
+
+// TicketStrategy returns the strategy of a ticket result name; ok is false
+// for token verifiers and controls.
+func TicketStrategy(verifier string) (strategy string, ok bool) {
+	return strings.CutPrefix(verifier, TicketPrefix)
+}
+
+// TicketBaselineVerifier is the ticket strategy every other one is
+// compared against: the one that reads and parses the key per request.
+const TicketBaselineVerifier = TicketPrefix + "uncached"
+
+// FileVerifier is a verifier name as one path element: ticket names
+// carry a '/', which would otherwise open a subdirectory. Token verifier
+// names pass unchanged.
+func FileVerifier(verifier string) string { return Slug(verifier) }
+
+// DiffFlamegraphVs is the differential flame graph of verifier against
+// baseline (DiffFlamegraph is the special case baseline = BaselineVerifier).
+func (Layout) DiffFlamegraphVs(variant, verifier, baseline, direction string) string {
+	return path.Join(DirFlamegraphs, Slug(variant), fmt.Sprintf("diff-%s-vs-%s-%s.svg", FileVerifier(verifier), FileVerifier(baseline), direction))
+}
+
+// ClusterTimelinePlot is the cluster scenario's rejected-valid timeline
+// plot for one attr_timeout (milliseconds).
+func (Layout) ClusterTimelinePlot(scenario string, attrTimeoutMs int64) string {
+	return path.Join(DirPlots, fmt.Sprintf("cluster-%s-attr%dms.svg", Slug(scenario), attrTimeoutMs))
 }
 
 // VegetaResults is a load window's vegeta results file.
 func (Layout) VegetaResults(variant, verifier string, repeat, stage int) string {
-	return path.Join(DirResults, fmt.Sprintf("%s-%s-r%d-s%d.bin", Slug(variant), verifier, repeat, stage))
+	return path.Join(DirResults, fmt.Sprintf("%s-%s-r%d-s%d.bin", Slug(variant), FileVerifier(verifier), repeat, stage))
 }
 
 // Log is a server's log file.
 func (Layout) Log(scenario, verifier string) string {
-	return path.Join(DirLogs, Slug(scenario)+"-"+verifier+".log")
+	return path.Join(DirLogs, Slug(scenario)+"-"+FileVerifier(verifier)+".log")
 }

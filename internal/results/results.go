@@ -154,6 +154,9 @@ type Run struct {
 	// stacks against the baseline verifier's in the same variant and round
 	// (set by the profile stage on the cached verifiers' first-round runs).
 	DiffFlamegraphs *DiffFlamegraphs `json:"diff_flamegraphs,omitempty"`
+	// Speedscope is the run's stacks in speedscope's JSON format (keeps
+	// the unit, unlike folded stacks), beside Folded.
+	Speedscope string `json:"speedscope,omitempty"`
 }
 
 // DiffFlamegraphs are the relative paths of a run's two differential flame

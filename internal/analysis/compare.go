@@ -21,7 +21,8 @@ var ErrNoRounds = errors.New("results have no interleaved rounds (older schema):
 // CompareRow is one ratio in both runs.
 type CompareRow struct {
 	Scenario, Verifier string
-	// Ref is the denominator: results.ControlVerifier or BaselineVerifier.
+	// Ref is the denominator: results.ControlVerifier or the verifier's
+	// baseline (BaselineOf).
 	Ref    string
 	Metric Metric
 	A, B   Interval
@@ -135,8 +136,8 @@ func ratios(f *results.File) ratioSet {
 			}
 			for _, m := range Metrics {
 				add(ratioKey{ss.Name, r.Verifier, results.ControlVerifier, m}, r.VsControl[m])
-				if r.Verifier != results.BaselineVerifier && !IsControl(r.Verifier) {
-					add(ratioKey{ss.Name, r.Verifier, results.BaselineVerifier, m}, r.VsBaseline[m])
+				if r.Verifier != BaselineOf(r.Verifier) && !IsControl(r.Verifier) {
+					add(ratioKey{ss.Name, r.Verifier, BaselineOf(r.Verifier), m}, r.VsBaseline[m])
 				}
 			}
 		}

@@ -174,29 +174,64 @@ type OverviewRow struct {
 	FloodCrypt Spread
 }
 
-// Overview is the one-row-per-verifier headline.
+// Overview is the one-row-per-verifier headline of one group.
 type Overview struct {
+	// Group is the verifiers' namespace ("" for the token verifiers, see
+	// Group).
+	Group string
 	// Scenario is the variant the cost ratios come from.
 	Scenario string
 	Rows     []OverviewRow
 	Noise    map[Metric]Interval
 }
 
-// BuildOverview picks the headline scenario (the target scenario with the
-// most ratios to the control, then the most intervals; ties go to the
-// first; any scenario when no targets were named) and lays out one row
-// per verifier measured anywhere in the run, in report order.
+// BuildOverview is the headline of the token verifiers (group "").
 func BuildOverview(f *results.File, sum Summary, hit map[string]Spread) Overview {
-	var ov Overview
+	return buildOverview(f, sum, hit, "")
+}
+
+// Overviews returns the headline of every group measured in f: the token
+// verifiers first, then e.g. the ticket strategies, each in its own table.
+func Overviews(f *results.File, sum Summary, hit map[string]Spread) []Overview {
+	groups := []string{""}
+	for _, r := range f.Runs {
+		if g := Group(r.Verifier); g != "" && !slices.Contains(groups, g) {
+			groups = append(groups, g)
+		}
+	}
+	slices.Sort(groups[1:])
+	var out []Overview
+	for _, g := range groups {
+		if ov := buildOverview(f, sum, hit, g); g == "" || len(ov.Rows) > 0 {
+			out = append(out, ov)
+		}
+	}
+	return out
+}
+
+// buildOverview picks the group's headline scenario (the target scenario
+// with the most ratios to the control, then the most intervals; ties go to
+// the first; any scenario when no targets were named, and any scenario for
+// groups other than the token verifiers) and lays out one row per verifier
+// of the group measured anywhere in the run, in report order; the controls
+// join the token verifiers' table.
+func buildOverview(f *results.File, sum Summary, hit map[string]Spread, group string) Overview {
+	ov := Overview{Group: group}
 	best := [2]int{-1, -1}
 	targets := sum.TargetScenarios
 	for _, ss := range sum.Scenarios {
-		if len(targets) > 0 && !slices.Contains(targets, ss.Name) {
+		if group == "" && len(targets) > 0 && !slices.Contains(targets, ss.Name) {
+			continue
+		}
+		if !slices.ContainsFunc(ss.Rows, func(r HeadlineRow) bool { return Group(r.Verifier) == group && !IsControl(r.Verifier) }) {
 			continue
 		}
 		// Most ratios to the control first, then most with an interval.
 		var n [2]int
 		for _, r := range ss.Rows {
+			if Group(r.Verifier) != group {
+				continue
+			}
 			for _, iv := range []Interval{r.VsControl[MetricCPU], r.VsControl[MetricKnee]} {
 				if iv.Valid() {
 					n[0]++
@@ -215,23 +250,20 @@ func BuildOverview(f *results.File, sum Summary, hit map[string]Spread) Overview
 	stale := StalenessOf(f)
 	seen := map[string]bool{}
 	var vs []string
-	for _, r := range f.Runs {
-		if !seen[r.Verifier] {
-			seen[r.Verifier] = true
-			vs = append(vs, r.Verifier)
+	add := func(v string) {
+		if !seen[v] && (Group(v) == group && (group == "" || !IsControl(v))) {
+			seen[v] = true
+			vs = append(vs, v)
 		}
+	}
+	for _, r := range f.Runs {
+		add(r.Verifier)
 	}
 	for v := range stale {
-		if !seen[v] {
-			seen[v] = true
-			vs = append(vs, v)
-		}
+		add(v)
 	}
 	for v := range hit {
-		if !seen[v] {
-			seen[v] = true
-			vs = append(vs, v)
-		}
+		add(v)
 	}
 	SortVerifiers(vs)
 	for _, v := range vs {

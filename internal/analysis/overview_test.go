@@ -124,3 +124,52 @@ func TestBuildOverview(t *testing.T) {
 		}
 	}
 }
+
+// TestGroups: a namespaced verifier ("ticket/mtime") is compared against
+// its own group's baseline and gets its own headline table.
+func TestGroups(t *testing.T) {
+	t.Parallel()
+	for v, want := range map[string]string{"ttl": "uncached", "ticket/mtime": "ticket/uncached", "ticket/uncached": "ticket/uncached"} {
+		if got := BaselineOf(v); got != want {
+			t.Errorf("BaselineOf(%q) = %q, want %q", v, got, want)
+		}
+	}
+	if IsCached("ticket/uncached") || !IsCached("ticket/mtime") {
+		t.Error("IsCached of ticket strategies")
+	}
+	vs := []string{"ticket/mtime", "ttl", "ticket/uncached", "noauth", "uncached"}
+	SortVerifiers(vs)
+	if got, want := strings.Join(vs, " "), "noauth uncached ttl ticket/uncached ticket/mtime"; got != want {
+		t.Errorf("order %q, want %q", got, want)
+	}
+
+	f := roundsFile("steady")
+	for _, r := range roundsFile("tickets").Runs {
+		switch r.Verifier {
+		case "uncached", "generation":
+			r.Verifier = "ticket/" + map[string]string{"uncached": "uncached", "generation": "mtime"}[r.Verifier]
+			f.Runs = append(f.Runs, r)
+		case results.ControlVerifier:
+			f.Runs = append(f.Runs, r)
+		}
+	}
+	ovs := Overviews(f, Summarize(f, Options{}), nil)
+	if len(ovs) != 2 || ovs[0].Group != "" || ovs[1].Group != "ticket" || ovs[1].Scenario != "tickets" {
+		t.Fatalf("overviews %+v", ovs)
+	}
+	var names []string
+	for _, r := range ovs[1].Rows {
+		names = append(names, r.Verifier)
+	}
+	if got := strings.Join(names, " "); got != "ticket/uncached ticket/mtime" {
+		t.Errorf("ticket rows %q", got)
+	}
+	if iv := ovs[1].Rows[1].CPUVsBaseline; !iv.Valid() || iv.Est > 0.1 {
+		t.Errorf("ticket/mtime CPU vs ticket/uncached %+v", iv)
+	}
+	for _, r := range ovs[0].Rows {
+		if Group(r.Verifier) != "" {
+			t.Errorf("token headline has %s", r.Verifier)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package analysis
 import (
 	"math"
 	"sort"
+	"strings"
 
 	"github.com/authbench/authbench/impl"
 	"github.com/authbench/authbench/internal/results"
@@ -37,6 +38,27 @@ func Of(runs []results.Run, get func(results.Run) float64) Spread {
 	return SpreadOf(xs)
 }
 
+// Group returns the namespace of a result name: "" for the token
+// verifiers and the controls, "ticket" for "ticket/mtime". A group is
+// reported in its own table and compared against its own baseline.
+func Group(v string) string {
+	g, _, ok := strings.Cut(v, "/")
+	if !ok {
+		return ""
+	}
+	return g
+}
+
+// BaselineOf returns the verifier v is compared against: uncached of its
+// group (results.BaselineVerifier, or "ticket/uncached" for a ticket
+// strategy).
+func BaselineOf(v string) string {
+	if g := Group(v); g != "" {
+		return g + "/" + results.BaselineVerifier
+	}
+	return results.BaselineVerifier
+}
+
 // rank places the control and its A/A copy first, then the registered
 // verifiers in registry order (impl.Specs); unknown names sort after them.
 func rank(v string) (int, bool) {
@@ -62,6 +84,15 @@ func SortVerifiers(vs []string) {
 // VerifierLess orders verifier names: the control, its copy, the registry
 // in its order, then any others by name.
 func VerifierLess(a, b string) bool {
+	// Groups after the token verifiers, each with its baseline first.
+	if ga, gb := Group(a), Group(b); ga != gb {
+		return ga < gb
+	} else if ga != "" {
+		if ba := a == BaselineOf(a); ba != (b == BaselineOf(b)) {
+			return ba
+		}
+		return a < b
+	}
 	ra, oka := rank(a)
 	rb, okb := rank(b)
 	switch {
@@ -79,9 +110,9 @@ func IsControl(v string) bool {
 }
 
 // IsCached reports whether v caches verified secrets: the registry says so
-// for registered verifiers; the controls are not; a name the registry no
-// longer knows (an old results file) counts as cached unless it is the
-// baseline.
+// for registered verifiers; the controls are not; any other name (a
+// ticket strategy, or one an old results file knew) counts as cached
+// unless it is its group's baseline.
 func IsCached(v string) bool {
 	if IsControl(v) {
 		return false
@@ -89,7 +120,7 @@ func IsCached(v string) bool {
 	if s, ok := impl.Lookup(v); ok {
 		return s.Cached
 	}
-	return v != results.BaselineVerifier
+	return v != BaselineOf(v)
 }
 
 // Scenarios lists the scenarios of f in order of first appearance (runs, then revocations).

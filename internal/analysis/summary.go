@@ -213,7 +213,7 @@ func summarizeScenario(name string, runs []results.Run) ScenarioSummary {
 			VsControl: map[Metric]Interval{}, VsBaseline: map[Metric]Interval{}}
 		for _, m := range Metrics {
 			row.VsControl[m] = ratio(v, results.ControlVerifier, m)
-			row.VsBaseline[m] = ratio(v, results.BaselineVerifier, m)
+			row.VsBaseline[m] = ratio(v, BaselineOf(v), m)
 		}
 		if k, ok := knees[v]; ok {
 			row.Knee, row.KneeFromSearch, row.KneeCapped = k.RPS, k.FromSearch, k.Capped

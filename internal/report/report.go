@@ -79,7 +79,7 @@ func Write(dir string, f *results.File, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	ov := analysis.BuildOverview(f, sum, hit)
+	ovs := analysis.Overviews(f, sum, hit)
 	plots := map[string][]string{}
 	var tradeoff []string
 	if !opts.NoPlots {
@@ -87,11 +87,11 @@ func Write(dir string, f *results.File, opts Options) error {
 		if plots, err = plotting.All(plotDir, f); err != nil {
 			return fmt.Errorf("report: %w", err)
 		}
-		if tradeoff, err = plotting.TradeOff(plotDir, ov); err != nil {
+		if tradeoff, err = plotting.TradeOff(plotDir, ovs[0]); err != nil {
 			return fmt.Errorf("report: %w", err)
 		}
 	}
-	d := build(dir, f, sum, ov, opts, plots, tradeoff)
+	d := build(dir, f, sum, ovs, opts, plots, tradeoff)
 	if err := os.WriteFile(filepath.Join(dir, MarkdownFile), d.markdown(), 0o644); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
@@ -127,7 +127,7 @@ func hitPath(dir string) (map[string]analysis.Spread, error) {
 	return nil, nil
 }
 
-func build(dir string, f *results.File, sum analysis.Summary, ov analysis.Overview, opts Options, plots map[string][]string, tradeoff []string) *document {
+func build(dir string, f *results.File, sum analysis.Summary, ovs []analysis.Overview, opts Options, plots map[string][]string, tradeoff []string) *document {
 	d := &document{Title: "authbench report — " + f.RunID}
 
 	// What must not be missed goes first.
@@ -141,7 +141,12 @@ func build(dir string, f *results.File, sum analysis.Summary, ov analysis.Overvi
 	}
 	openTargets(d, sum.Targets)
 
-	headlineSection(d, ov, opts.PlotsDir, tradeoff)
+	headlineSection(d, ovs[0], opts.PlotsDir, tradeoff)
+	for _, ov := range ovs[1:] {
+		d.h(3, "Headline: "+ov.Group+" strategies")
+		overviewTable(d, ov, "")
+		d.pClass("note", txt(fmt.Sprintf("Costs and ratios from %s; ratios to uncached are to %s.", orDash(ov.Scenario), ov.Group+"/"+results.BaselineVerifier)))
+	}
 	envSection(d, f)
 	targetSection(d, sum)
 	if len(f.Notes) > 0 {
@@ -239,6 +244,26 @@ func headlineSection(d *document, ov analysis.Overview, plotsDir string, tradeof
 		d.p(txt("No load runs were recorded."))
 		return
 	}
+	overviewTable(d, ov, HeadlineID)
+	for _, name := range tradeoff {
+		d.imageClass(plotsDir, name, "trade-off: staleness of file edits against CPU per request", "tradeoff")
+	}
+	noise := "no A/A copy of the control was measured, so a ratio counts as different when its interval excludes 1"
+	if x, ok := analysis.NoiseWidth(ov.Noise[analysis.MetricCPU]); ok {
+		noise = fmt.Sprintf("A/A noise floor (the control against its copy in the same rounds): CPU ± %.1f %%", 100*x)
+		if y, ok := analysis.NoiseWidth(ov.Noise[analysis.MetricKnee]); ok {
+			noise += fmt.Sprintf(", throughput ± %.1f %%", 100*y)
+		}
+	}
+	d.pClass("note", txt(fmt.Sprintf("Costs and ratios from %s: Hodges–Lehmann estimates [interval] over rounds (see the scenario for coverage); "+
+		"Hit path: microbenchmark ns/op, median ± largest deviation. ≈ indistinguishable from the no-auth control, ↑/↓ beyond the noise floor; %s; [n/a]: a single round, no interval. req/s: sustained throughput (knee). "+
+		"Staleness: worst measured time an old secret kept working / declared bound (0: the next request sees the change; ∞: unbounded by design). "+
+		"Flood crypt: crypt share of server CPU under %s. Chart: each verifier at its worst file-edit staleness and CPU per request; dashed: the Pareto front.",
+		orDash(ov.Scenario), noise, analysis.FloodScenario)))
+}
+
+// overviewTable is one group's one-row-per-verifier table.
+func overviewTable(d *document, ov analysis.Overview, id string) {
 	head := []string{"verifier", "hit path", "CPU/req", "CPU × no-auth", "CPU × uncached", "req/s × no-auth", "req/s × uncached"}
 	for _, c := range analysis.EventClasses {
 		head = append(head, classHeads[c])
@@ -256,22 +281,7 @@ func headlineSection(d *document, ov analysis.Overview, plotsDir string, tradeof
 		row = append(row, txt(fmtMedian(r.FloodCrypt, fmtPct)))
 		rows = append(rows, row)
 	}
-	d.tableID(HeadlineID, head, rows)
-	for _, name := range tradeoff {
-		d.imageClass(plotsDir, name, "trade-off: staleness of file edits against CPU per request", "tradeoff")
-	}
-	noise := "no A/A copy of the control was measured, so a ratio counts as different when its interval excludes 1"
-	if x, ok := analysis.NoiseWidth(ov.Noise[analysis.MetricCPU]); ok {
-		noise = fmt.Sprintf("A/A noise floor (the control against its copy in the same rounds): CPU ± %.1f %%", 100*x)
-		if y, ok := analysis.NoiseWidth(ov.Noise[analysis.MetricKnee]); ok {
-			noise += fmt.Sprintf(", throughput ± %.1f %%", 100*y)
-		}
-	}
-	d.pClass("note", txt(fmt.Sprintf("Costs and ratios from %s: Hodges–Lehmann estimates [interval] over rounds (see the scenario for coverage); "+
-		"Hit path: microbenchmark ns/op, median ± largest deviation. ≈ indistinguishable from the no-auth control, ↑/↓ beyond the noise floor; %s; [n/a]: a single round, no interval. req/s: sustained throughput (knee). "+
-		"Staleness: worst measured time an old secret kept working / declared bound (0: the next request sees the change; ∞: unbounded by design). "+
-		"Flood crypt: crypt share of server CPU under %s. Chart: each verifier at its worst file-edit staleness and CPU per request; dashed: the Pareto front.",
-		orDash(ov.Scenario), noise, analysis.FloodScenario)))
+	d.tableID(id, head, rows)
 }
 
 // classHeads are the headline's short column names per event class.

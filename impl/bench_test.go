@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -63,16 +64,37 @@ func processCPU(b *testing.B) time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// reps numbers benchmark repetitions for callgrind windows. The testing
+// package gives each -test.count repetition of a benchmark a fresh *B and
+// reuses it for every b.N it tries, so the pointer identifies the
+// repetition; holding it here keeps its address from being reused.
+var reps struct {
+	sync.Mutex
+	m map[*testing.B]int64
+}
+
+func repOf(b *testing.B) int64 {
+	reps.Lock()
+	defer reps.Unlock()
+	if reps.m == nil {
+		reps.m = map[*testing.B]int64{}
+	}
+	r, ok := reps.m[b]
+	if !ok {
+		r = callgrind.NextRep()
+		reps.m[b] = r
+	}
+	return r
+}
+
 // timedLoop runs loop as b's timed part and reports, beside ns/op, the
 // process CPU time per op (cpu-ns/op: unlike wall time it does not grow
 // while a noisy neighbour holds the core) and, under valgrind, opens a
-// callgrind window so that only the loop's instructions are counted. rep
-// is the repetition (callgrind.NextRep, taken outside b.Run's function,
-// which runs once per b.N tried).
-func timedLoop(b *testing.B, rep int64, loop func()) {
+// callgrind window so that only the loop's instructions are counted.
+func timedLoop(b *testing.B, loop func()) {
 	b.ResetTimer()
 	cpu0 := processCPU(b)
-	w := callgrind.Begin(b.Name(), rep)
+	w := callgrind.Begin(b.Name(), repOf(b))
 	loop()
 	w.End(b.N)
 	cpu := processCPU(b) - cpu0
@@ -114,11 +136,10 @@ func BenchmarkVerify(b *testing.B) {
 				{"parallel-hit", tokA, secret, true, true},
 			}
 			for _, c := range cases {
-				rep := callgrind.NextRep()
 				b.Run(c.name, func(b *testing.B) {
 					before := v.Stats()
 					b.ReportAllocs()
-					timedLoop(b, rep, func() {
+					timedLoop(b, func() {
 						if c.parallel {
 							b.RunParallel(func(pb *testing.PB) {
 								for pb.Next() {

@@ -57,9 +57,10 @@ type Window struct {
 var reps atomic.Int64
 
 // NextRep returns a new repetition number. A Go benchmark function runs
-// several times per repetition (b.N = 1, then the b.N it predicts); take
-// one number per repetition, outside the function b.Run calls, so that
-// Rounds can tell repetitions apart.
+// several times per repetition (b.N = 1, then the b.N it predicts) with
+// the same *testing.B, and each -test.count repetition gets a new one:
+// take one number per *testing.B so that Rounds can tell repetitions
+// apart.
 func NextRep() int64 { return reps.Add(1) }
 
 // Begin starts counting instructions for repetition rep of name. Call End

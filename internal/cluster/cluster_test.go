@@ -124,7 +124,7 @@ func TestRunSmall(t *testing.T) {
 			nodesLog, _ := os.ReadFile(filepath.Join(cfg.WorkDir, EventTouch+"-"+tr.Strategy+"-attr1000-t0", "nodes.log"))
 			t.Fatalf("%s: %s\n%s", tr.Strategy, tr.Error, nodesLog)
 		}
-		if tr.Total == 0 || len(tr.Timeline) == 0 || len(tr.States) != 2 {
+		if tr.Total == 0 || len(tr.Timeline) == 0 || len(tr.States) != 2 || tr.ServerCPUSeconds <= 0 {
 			t.Errorf("%s: empty result %+v", tr.Strategy, tr)
 		}
 		if tr.Strategy != "mtime" && tr.Rotations != 1 {

@@ -143,9 +143,13 @@ type Trial struct {
 	RejectedValid int            `json:"rejected_valid"`
 	Total         int            `json:"total"`
 	StatusCodes   map[string]int `json:"status_codes"`
-	Timeline      []Point        `json:"timeline"`
-	Skipped       string         `json:"skipped,omitempty"`
-	Error         string         `json:"error,omitempty"`
+	// ServerCPUSeconds is the node processes' CPU over the trial's load
+	// (verification, logins, rotations), CPUPer1kReq per 1000 requests.
+	ServerCPUSeconds float64 `json:"server_cpu_s"`
+	CPUPer1kReq      float64 `json:"cpu_s_per_1k_req"`
+	Timeline         []Point `json:"timeline"`
+	Skipped          string  `json:"skipped,omitempty"`
+	Error            string  `json:"error,omitempty"`
 }
 
 // Summary aggregates the trials of one (strategy, attr_timeout) cell.
@@ -427,6 +431,13 @@ func runTrial(ctx context.Context, cfg Config, event, strategy string, attrMs in
 		p.set(i, t)
 	}
 
+	cpu0 := 0.0
+	for _, c := range nodes {
+		if st, err := state(ctx, hc, c.ready.URL); err == nil {
+			cpu0 += st.CPUSeconds
+		}
+	}
+
 	// Issuers: every node logs a user in every 100 ms, as logins keep
 	// coming on a real cluster (each login runs get_privkey's rotation
 	// check). Failed issues keep the previous ticket. Logins pause around
@@ -544,6 +555,15 @@ func runTrial(ctx context.Context, cfg Config, event, strategy string, attrMs in
 	default:
 	}
 	tr.Timeline, tr.RejectedValid, tr.Total = timeline(rs, t0, cfg.BucketMs, tr.StatusCodes)
+	cpu1 := 0.0
+	for _, c := range nodes {
+		if st, err := state(ctx, hc, c.ready.URL); err == nil {
+			cpu1 += st.CPUSeconds
+		}
+	}
+	if tr.ServerCPUSeconds = cpu1 - cpu0; len(rs) > 0 {
+		tr.CPUPer1kReq = 1000 * tr.ServerCPUSeconds / float64(len(rs))
+	}
 
 	// Settle: every cache has had its attr_timeout and TTL to catch up, so
 	// what remains is lasting disagreement.

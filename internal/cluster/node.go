@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/authbench/authbench/impl/ticket"
@@ -65,7 +66,18 @@ type NodeState struct {
 	Signing      string `json:"signing"` // the key its private key belongs to
 	CurrentMtime int64  `json:"current_mtime"`
 	Rotations    int64  `json:"rotations"`
-	Error        string `json:"error,omitempty"`
+	// CPUSeconds is the node process's user+system CPU time so far (not
+	// its FUSE server's, a separate process).
+	CPUSeconds float64 `json:"cpu_s"`
+	Error      string  `json:"error,omitempty"`
+}
+
+func processCPU() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }
 
 // RunFUSE serves backing at mount until ctx ends (`bench ticket fuse`); it
@@ -270,7 +282,7 @@ func (n *Node) state(w http.ResponseWriter, r *http.Request) {
 
 // State reads this node's current view through its cache.
 func (n *Node) State() NodeState {
-	st := NodeState{Index: n.cfg.Index, Rotations: n.auth.Rotations()}
+	st := NodeState{Index: n.cfg.Index, Rotations: n.auth.Rotations(), CPUSeconds: processCPU()}
 	var errs []string
 	if k, err := n.auth.Cache.Get(ticket.Current); err != nil {
 		errs = append(errs, err.Error())

@@ -7,11 +7,23 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 
 	"github.com/authbench/authbench/impl"
 	"github.com/authbench/authbench/impl/cryptpw"
+	"github.com/authbench/authbench/impl/ticket"
 	"github.com/authbench/authbench/internal/node"
+	"github.com/authbench/authbench/internal/server"
 )
+
+// ticketStrategyNames lists impl/ticket's strategies for flag help.
+func ticketStrategyNames() []string {
+	var out []string
+	for _, s := range ticket.Strategies() {
+		out = append(out, s.Name)
+	}
+	return out
+}
 
 func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -25,12 +37,22 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	ttl := fs.Duration("ttl", impl.DefaultTTL, "ttl verifier's metadata window")
 	scheme := fs.String("scheme", "sha256", "hash scheme for secrets made through the admin API")
 	cost := fs.Int("cost", 0, "hash cost for those secrets (0 = default)")
+	strategy := fs.String("ticket-strategy", "", "also serve "+server.PathTicketVersion+" behind PVEAuthCookie tickets with this key-cache strategy: "+strings.Join(ticketStrategyNames(), ", "))
+	authkeyDir := fs.String("authkey-dir", "", "directory with authkey.pub, authkey.pub.old and priv/authkey.key (with --ticket-strategy)")
 	ready := fs.Bool("ready", false, "print one JSON line with the bound addresses when listening (for the runner)")
 	if err := fs.Parse(args); err != nil {
 		return exitCode(2, err)
 	}
 	if *shadow == "" {
 		return exitCode(2, errors.New("--shadow is required"))
+	}
+	if (*strategy == "") != (*authkeyDir == "") {
+		return exitCode(2, errors.New("--ticket-strategy and --authkey-dir go together"))
+	}
+	if *strategy != "" {
+		if _, err := ticket.LookupStrategy(*strategy); err != nil {
+			return exitCode(2, err)
+		}
 	}
 	sch, err := cryptpw.ParseScheme(*scheme)
 	if err != nil {
@@ -40,6 +62,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	n, err := node.Start(ctx, node.Config{
 		Shadow: *shadow, Verifier: *verifier, TTL: *ttl, Addr: *addr, AdminAddr: *admin,
 		TLS: *tls, Scheme: sch, Cost: *cost, Logger: logger,
+		TicketStrategy: *strategy, AuthkeyDir: *authkeyDir,
 	})
 	if err != nil {
 		return err
@@ -50,6 +73,9 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		}
 	} else {
 		fmt.Fprintf(stdout, "serving %s (verifier %s); no-auth control at %s/noauth/api2/json/version\n", n.URL(), *verifier, n.URL())
+		if *strategy != "" {
+			fmt.Fprintf(stdout, "PVEAuthCookie tickets (%s) at %s%s\n", *strategy, n.URL(), server.PathTicketVersion)
+		}
 		if a := n.AdminURL(); a != "" {
 			fmt.Fprintf(stdout, "pprof and counters at %s/debug/pprof/ and %s/authbench/stats\n", a, a)
 		}

@@ -19,6 +19,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime"
 	rpprof "runtime/pprof"
 	"sync"
@@ -27,6 +28,7 @@ import (
 
 	"github.com/authbench/authbench/impl"
 	"github.com/authbench/authbench/impl/cryptpw"
+	"github.com/authbench/authbench/impl/ticket"
 	"github.com/authbench/authbench/internal/server"
 )
 
@@ -41,6 +43,11 @@ type Config struct {
 	Scheme    cryptpw.Scheme // for secrets made through the admin API
 	Cost      int
 	Logger    *slog.Logger
+	// TicketStrategy, if set, also serves server.PathTicketVersion behind
+	// PVE login tickets verified with this impl/ticket key-cache strategy
+	// over the auth keys in AuthkeyDir (PVE's /etc/pve layout).
+	TicketStrategy string
+	AuthkeyDir     string
 }
 
 // Node is a running server process's state.
@@ -72,7 +79,16 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		store.Close()
 		return nil, err
 	}
-	srv, err := server.New(server.Options{Verifier: v, Store: store, Logger: cfg.Logger, TLS: cfg.TLS})
+	so := server.Options{Verifier: v, Store: store, Logger: cfg.Logger, TLS: cfg.TLS}
+	if cfg.TicketStrategy != "" {
+		auth, err := newTicketAuthority(cfg)
+		if err != nil {
+			store.Close()
+			return nil, err
+		}
+		so.Tickets, so.TicketStrategy = auth, cfg.TicketStrategy
+	}
+	srv, err := server.New(so)
 	if err != nil {
 		store.Close()
 		return nil, err
@@ -90,6 +106,32 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		}
 	}
 	return n, nil
+}
+
+// newTicketAuthority is the ticket route's verifier. The node only
+// verifies: it never rotates (the key lifetime check is the cluster
+// experiment's business), so a long run cannot change the keys under the
+// load.
+func newTicketAuthority(cfg Config) (*ticket.Authority, error) {
+	if cfg.AuthkeyDir == "" {
+		return nil, errors.New("ticket strategy without an auth key directory")
+	}
+	st, err := os.Stat(cfg.AuthkeyDir)
+	if err != nil {
+		return nil, fmt.Errorf("auth key directory: %w", err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("auth key directory %s: not a directory", cfg.AuthkeyDir)
+	}
+	files := ticket.Files{Dir: cfg.AuthkeyDir}
+	a, err := ticket.NewAuthority(files, filepath.Join(cfg.AuthkeyDir, "authkey.lock"), cfg.TicketStrategy, ticket.Options{})
+	if err != nil {
+		return nil, err
+	}
+	a.KeyLifetime = 0
+	log := cfg.Logger
+	a.Logf = func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) }
+	return a, nil
 }
 
 func listen(addr string) (net.Listener, error) {

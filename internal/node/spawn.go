@@ -64,6 +64,9 @@ func Args(cfg Config) []string {
 	if cfg.TLS {
 		args = append(args, "--tls")
 	}
+	if cfg.TicketStrategy != "" {
+		args = append(args, "--ticket-strategy", cfg.TicketStrategy, "--authkey-dir", cfg.AuthkeyDir)
+	}
 	return args
 }
 

@@ -8,6 +8,7 @@
 //	GET /api2/json/version         token auth, PBS-style version object
 //	GET /api2/json/status          token auth, a few cheap process numbers
 //	GET /noauth/api2/json/version  the control: same handler, no auth
+//	GET /pve/api2/json/version     PVE ticket auth (PVEAuthCookie), with Options.Tickets
 //	GET /authbench/stats           bench plumbing: verifier, server and process counters
 //	                               (the same payload node serves on its admin listener)
 //
@@ -86,6 +87,11 @@ type Options struct {
 	// Forms lists the accepted Authorization header forms; empty accepts
 	// all three (PBS, PDM, PVE).
 	Forms []authheader.Form
+	// Tickets, if set, serves PathTicketVersion behind PVE login tickets
+	// verified by it; TicketStrategy names its key-cache strategy in
+	// labels, logs and stats.
+	Tickets        TicketVerifier
+	TicketStrategy string
 }
 
 // Server is the benchmarked HTTP server. It is an http.Handler; Serve and
@@ -108,6 +114,7 @@ type Server struct {
 
 	tlsConfig *tls.Config
 	cert      *tls.Certificate
+	tickets   *ticketRoute // nil without Options.Tickets
 
 	byStatus  [600]atomic.Uint64
 	panics    atomic.Uint64
@@ -173,6 +180,9 @@ func New(opts Options) (*Server, error) {
 	for _, f := range forms {
 		s.challenge = append(s.challenge, string(f)+` realm="authbench"`)
 	}
+	if opts.Tickets != nil {
+		s.tickets = newTicketRoute(opts.Tickets, opts.TicketStrategy)
+	}
 	if opts.TLS {
 		cert, err := selfSignedCert(s.start)
 		if err != nil {
@@ -213,6 +223,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h = s.handleStatus
 	case PathNoAuthVersion:
 		h, auth = s.handleVersion, false
+	case PathTicketVersion:
+		if s.tickets == nil {
+			s.write(w, http.StatusNotFound, bodyNotFound)
+			return
+		}
+		if s.methodOK(w, r) {
+			s.serveTicket(w, r)
+		}
+		return
 	case PathStats:
 		if !s.methodOK(w, r) {
 			return
@@ -327,6 +346,8 @@ type Stats struct {
 	// the runner differences two snapshots to get the server's own cost of
 	// a measured window, independent of profile sampling.
 	CPUSeconds float64 `json:"cpu_s"`
+	// Ticket holds the ticket route's counters (nil without one).
+	Ticket *TicketStats `json:"ticket,omitempty"`
 }
 
 // Stats returns a snapshot of the verifier's and the server's counters.
@@ -343,6 +364,9 @@ func (s *Server) Stats() Stats {
 	}
 	if s.opts.Store != nil {
 		st.Generation = s.opts.Store.Generation().Load()
+	}
+	if s.tickets != nil {
+		st.Ticket = s.tickets.stats()
 	}
 	for code := range s.byStatus {
 		if n := s.byStatus[code].Load(); n > 0 {

@@ -138,7 +138,7 @@ func TestTicketRoute(t *testing.T) {
 // make every ticket a 401 with a log line, never a 500 or an accept.
 func TestTicketBadKeys(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
+		name      string
 		breakKeys func(t *testing.T, dir string)
 	}{
 		{"missing", func(t *testing.T, dir string) {

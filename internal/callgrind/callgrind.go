@@ -202,7 +202,12 @@ func dumpNumber(p string) int {
 // the window's fixed cost (tens of thousands of instructions of runtime
 // work) weighs least. An operation longer than the benchtime leaves one
 // single-op window, which then counts.
-func Rounds(dumps []Dump) (map[string][]float64, error) {
+//
+// A repetition whose largest window ran fewer than MinWindow instructions
+// is left out and counted in dropped: Go picks b.N from wall time, and a
+// stall (a loaded machine, valgrind translating code) can end a repetition
+// after a handful of ops, where first-run costs are most of the count.
+func Rounds(dumps []Dump) (rounds map[string][]float64, dropped int, err error) {
 	type key struct {
 		name string
 		rep  int64
@@ -211,7 +216,7 @@ func Rounds(dumps []Dump) (map[string][]float64, error) {
 	var order []key
 	for _, d := range dumps {
 		if d.Ops == 0 {
-			return nil, fmt.Errorf("callgrind window %s: ran no operations", d.Name)
+			return nil, 0, fmt.Errorf("callgrind window %s: ran no operations", d.Name)
 		}
 		k := key{d.Name, d.Rep}
 		b, seen := best[k]
@@ -226,7 +231,16 @@ func Rounds(dumps []Dump) (map[string][]float64, error) {
 	out := map[string][]float64{}
 	for _, k := range order {
 		d := best[k]
+		if d.Instructions < MinWindow {
+			dropped++
+			continue
+		}
 		out[k.name] = append(out[k.name], float64(d.Instructions)/float64(d.Ops))
 	}
-	return out, nil
+	return out, dropped, nil
 }
+
+// MinWindow is the fewest instructions a repetition's largest window must
+// hold to count: a single-op window costs about 20,000 instructions of
+// first-run work, which is below 0.1 % of a million.
+const MinWindow = 1_000_000

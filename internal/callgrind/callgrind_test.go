@@ -3,6 +3,7 @@ package callgrind
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -79,7 +80,9 @@ func TestReadDumpsAndRounds(t *testing.T) {
 	// Two repetitions: b.N = 1, 1 again (Go may predict 1 after a slow
 	// first op), 100, 1000; then 1 and 2000. Written out of string order
 	// (cg.out.10 after cg.out.9) on purpose.
-	bodies := []string{win(4, 1, 50000), win(4, 1, 50000), win(4, 100, 70000), win(4, 1000, 520000), win(5, 1, 40000), win(5, 2000, 1030000)}
+	// Repetition 6 stalled after four ops and is dropped.
+	bodies := []string{win(4, 1, 50000), win(4, 1, 50000), win(4, 100, 70000), win(4, 10000, 5200000), win(5, 1, 40000), win(5, 20000, 10300000),
+		win(6, 1, 21000), win(6, 4, 25000)}
 	paths := []string{filepath.Join(dir, "cg.out")}
 	if err := os.WriteFile(paths[0], []byte(dumpExit), 0o644); err != nil {
 		t.Fatal(err)
@@ -96,15 +99,15 @@ func TestReadDumpsAndRounds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rounds, err := Rounds(ds)
+	rounds, dropped, err := Rounds(ds)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := rounds["BenchmarkVerify/ttl/hit"], []float64{520, 515}; !slices.Equal(got, want) {
-		t.Errorf("rounds %v, want %v", got, want)
+	if got, want := rounds["BenchmarkVerify/ttl/hit"], []float64{520, 515}; !slices.Equal(got, want) || dropped != 1 {
+		t.Errorf("rounds %v, dropped %d; want %v, 1", got, dropped, want)
 	}
 	// An operation longer than the benchtime: one-op repetitions only.
-	long, err := Rounds([]Dump{{"U", 1, 1, 33e6}, {"U", 2, 1, 34e6}})
+	long, _, err := Rounds([]Dump{{"U", 1, 1, 33e6}, {"U", 2, 1, 34e6}})
 	if err != nil || !slices.Equal(long["U"], []float64{33e6, 34e6}) {
 		t.Errorf("one-op repetitions: %v %v", long, err)
 	}
@@ -114,7 +117,7 @@ func TestReadDumpsAndRounds(t *testing.T) {
 	if _, err := ReadDumps(filepath.Join(dir, "missing")); err == nil {
 		t.Error("missing file: want an error")
 	}
-	if _, err := Rounds([]Dump{{Name: "X", Ops: 0, Instructions: 9}}); err == nil {
+	if _, _, err := Rounds([]Dump{{Name: "X", Ops: 0, Instructions: 9}}); err == nil {
 		t.Error("zero operations: want an error")
 	}
 }
@@ -143,7 +146,7 @@ func BenchmarkWindowLoop(b *testing.B) {
 }
 
 // TestUnderValgrind runs this test binary's BenchmarkWindowLoop under
-// callgrind twice and checks that the per-op count is found and exact.
+// callgrind twice and checks that the per-op count is found and repeats.
 func TestUnderValgrind(t *testing.T) {
 	if testing.Short() || raceEnabled || !Supported() {
 		t.Skip("needs valgrind, amd64 and a build without -race")
@@ -160,7 +163,7 @@ func TestUnderValgrind(t *testing.T) {
 	for i := range 2 {
 		dir := t.TempDir()
 		cmd := exec.Command(vg, "--tool=callgrind", "--instr-atstart=no", "--callgrind-out-file="+filepath.Join(dir, "cg.out"),
-			exe, "-test.run", "^$", "-test.bench", "^BenchmarkWindowLoop$", "-test.benchtime", "1000x")
+			exe, "-test.run", "^$", "-test.bench", "^BenchmarkWindowLoop$", "-test.benchtime", "200000x")
 		cmd.Env = append(os.Environ(), "GOMAXPROCS=1", "GODEBUG=asyncpreemptoff=1")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("valgrind run %d: %v\n%s", i, err, out)
@@ -170,17 +173,19 @@ func TestUnderValgrind(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		per, err := Rounds(ds)
+		per, _, err := Rounds(ds)
 		if err != nil {
 			t.Fatal(err)
 		}
 		v := per["BenchmarkWindowLoop"]
-		if len(v) != 1 || v[0] <= 0 || v[0] > 1000 {
+		if len(v) != 1 || v[0] <= 0 || v[0] > 100 {
 			t.Fatalf("per op %v (%v)", per, ds)
 		}
 		got = append(got, v[0])
 	}
-	if got[0] != got[1] {
-		t.Errorf("instruction counts differ between runs: %v", got)
+	// Exact up to the runtime's background work (sysmon, GC) that lands
+	// in the window: well below the gate's 1 % minimum effect.
+	if d := math.Abs(got[0]-got[1]) / got[0]; d > 0.002 {
+		t.Errorf("instruction counts differ between runs by %.3f %%: %v", 100*d, got)
 	}
 }

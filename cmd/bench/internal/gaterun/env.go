@@ -215,7 +215,7 @@ func instructionRound(ctx context.Context, s Side, p Protocol, id string) ([]byt
 	defer os.RemoveAll(dir)
 	cmd := exec.CommandContext(ctx, vg, "--tool=callgrind", "--instr-atstart=no",
 		"--callgrind-out-file="+filepath.Join(dir, "cg.out"),
-		s.ImplTest, "-test.run", "^$", "-test.bench", p.BenchRE, "-test.benchtime", p.InstrTime, "-test.count", fmt.Sprint(max(p.InstrCount, 1)))
+		s.ImplTest, "-test.run", "^$", "-test.bench", p.BenchRE, "-test.benchtime", p.InstrTime, "-test.count", fmt.Sprint(withSpares(p.InstrCount)))
 	cmd.Dir = filepath.Join(s.Src, "impl")
 	cmd.Env = append(append(os.Environ(), s.Env...), valgrindEnv()...)
 	var stderr bytes.Buffer
@@ -238,11 +238,25 @@ func instructionRound(ctx context.Context, s Side, p Protocol, id string) ([]byt
 	if err != nil {
 		return nil, fmt.Errorf("valgrind ran but %w (a build without internal/callgrind windows?): %s", err, tail(stderr.Bytes()))
 	}
-	rounds, err := callgrind.Rounds(dumps)
+	rounds, dropped, err := callgrind.Rounds(dumps)
 	if err != nil {
 		return nil, err
 	}
+	want := max(p.InstrCount, 1)
+	for name, vs := range rounds {
+		if len(vs) < want {
+			return nil, fmt.Errorf("%w: %s: %d of %d callgrind repetitions long enough to count (%d dropped as stalled: is the machine overloaded?)",
+				ErrRoundIncomplete, name, len(vs), want, dropped)
+		}
+		rounds[name] = vs[:want]
+	}
 	return instructionLines(rounds), nil
+}
+
+// withSpares adds repetitions to replace ones callgrind.Rounds drops.
+func withSpares(n int) int {
+	n = max(n, 1)
+	return n + max(2, n/3)
 }
 
 // instructionLines formats per-op counts as Go benchmark lines, one per

@@ -25,13 +25,8 @@ type TicketKeys struct {
 	Current, Old *rsa.PrivateKey
 }
 
-// WriteTicketKeys generates a current and a previous key pair of bits and
-// writes them to dir in PVE's layout and order (authkey.pub.old,
-// authkey.pub, priv/authkey.key; mode 0600 for the private key), each by
-// temp file and rename. Both public key files are dated an hour back, as
-// if the rotation had happened then (PVE reads the rotation time from
-// authkey.pub.old's mtime), so old-key tickets made before it verify.
-func WriteTicketKeys(dir string, bits int) (TicketKeys, error) {
+// GenerateTicketKeys makes a current and a previous RSA key pair of bits.
+func GenerateTicketKeys(bits int) (TicketKeys, error) {
 	var k TicketKeys
 	var err error
 	if k.Old, err = ticket.GenerateKey(bits); err != nil {
@@ -40,14 +35,34 @@ func WriteTicketKeys(dir string, bits int) (TicketKeys, error) {
 	if k.Current, err = ticket.GenerateKey(bits); err != nil {
 		return k, fmt.Errorf("ticket keys: %w", err)
 	}
-	f := ticket.Files{Dir: dir}
-	oldPEM, err := ticket.PublicPEM(&k.Old.PublicKey)
+	return k, nil
+}
+
+// WriteTicketKeys generates keys (GenerateTicketKeys) and writes them to
+// dir (TicketKeys.Write).
+func WriteTicketKeys(dir string, bits int) (TicketKeys, error) {
+	k, err := GenerateTicketKeys(bits)
 	if err != nil {
 		return k, err
 	}
+	return k, k.Write(dir)
+}
+
+// Write stores the keys in dir in PVE's layout and order
+// (authkey.pub.old, authkey.pub, priv/authkey.key; mode 0600 for the
+// private key), each by temp file and rename. Both public key files are
+// dated TicketRotatedAt, as if the rotation had happened then (PVE reads
+// the rotation time from authkey.pub.old's mtime), so old-key tickets
+// made before it verify.
+func (k TicketKeys) Write(dir string) error {
+	f := ticket.Files{Dir: dir}
+	oldPEM, err := ticket.PublicPEM(&k.Old.PublicKey)
+	if err != nil {
+		return err
+	}
 	curPEM, err := ticket.PublicPEM(&k.Current.PublicKey)
 	if err != nil {
-		return k, err
+		return err
 	}
 	for _, w := range []struct {
 		kind ticket.KeyKind
@@ -55,15 +70,15 @@ func WriteTicketKeys(dir string, bits int) (TicketKeys, error) {
 		perm os.FileMode
 	}{{ticket.Old, oldPEM, 0o644}, {ticket.Current, curPEM, 0o644}, {ticket.Private, ticket.PrivatePEM(k.Current), 0o600}} {
 		if err := writeAtomic(f.Path(w.kind), w.data, w.perm); err != nil {
-			return k, fmt.Errorf("ticket keys: %w", err)
+			return fmt.Errorf("ticket keys: %w", err)
 		}
 	}
 	for _, kind := range []ticket.KeyKind{ticket.Old, ticket.Current} {
 		if err := os.Chtimes(f.Path(kind), TicketRotatedAt, TicketRotatedAt); err != nil {
-			return k, fmt.Errorf("ticket keys: %w", err)
+			return fmt.Errorf("ticket keys: %w", err)
 		}
 	}
-	return k, nil
+	return nil
 }
 
 // TicketRotatedAt is when WriteTicketKeys pretends the last rotation

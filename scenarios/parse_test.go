@@ -236,6 +236,7 @@ func TestDefaults(t *testing.T) {
 		},
 		Server:    Server{Processes: DefaultProcesses, TTL: DefaultServerTTL},
 		Verifiers: knownVerifiers,
+		Auth:      AuthToken,
 		Path:      "dir/x.yaml",
 	}
 	if !reflect.DeepEqual(s, want) {

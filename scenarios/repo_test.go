@@ -9,11 +9,24 @@ import (
 	"time"
 
 	"github.com/authbench/authbench/impl"
+	"github.com/authbench/authbench/impl/ticket"
+	"github.com/authbench/authbench/internal/results"
 )
 
 // knownVerifiers are the verifier names the parser's unit tests pass (the
 // repo's files are checked against the real registry, impl.Names()).
 var knownVerifiers = []string{"uncached", "generation", "mtime", "ttl"}
+
+// repoKnown are the names the repo's files are checked against: the real
+// verifier registry and every ticket strategy (runner.KnownNames, which
+// this package cannot import).
+func repoKnown() []string {
+	names := impl.Names()
+	for _, s := range ticket.Strategies() {
+		names = append(names, results.TicketVerifier(s.Name))
+	}
+	return names
+}
 
 func repoScenarioFiles(t testing.TB) []string {
 	t.Helper()
@@ -41,18 +54,22 @@ func TestRepoScenarios(t *testing.T) {
 			if !bytes.HasPrefix(data, []byte("# ")) {
 				t.Errorf("%s must start with a '# ' comment saying what question it answers", p)
 			}
-			s, err := Parse(p, data, impl.Names())
+			s, err := Parse(p, data, repoKnown())
 			if err != nil {
 				t.Fatalf("parse: %v", err)
 			}
 			lines := strings.Split(string(data), "\n")
 			for i, l := range lines {
-				if strings.HasPrefix(l, "verifiers:") && (i == 0 || !strings.HasPrefix(lines[i-1], "#")) {
+				if (strings.HasPrefix(l, "verifiers:") || strings.HasPrefix(l, "strategies:")) && (i == 0 || !strings.HasPrefix(lines[i-1], "#")) {
 					t.Errorf("line %d: a verifiers list needs a comment above it saying why these", i+1)
 				}
 			}
 			if len(s.Verifiers) == 0 {
 				t.Error("no verifiers")
+			}
+			if s.Cluster != nil {
+				checkQuickCluster(t, s)
+				return
 			}
 			checkQuick(t, s)
 			// The speed targets apply where the file says so, not by name.
@@ -75,7 +92,7 @@ func TestRepoBudget(t *testing.T) {
 	if err != nil || len(paths) == 0 {
 		t.Fatalf("no scenario files: %v", err)
 	}
-	ss, err := LoadAll(paths, impl.Names())
+	ss, err := LoadAll(paths, repoKnown())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,6 +108,22 @@ func TestRepoBudget(t *testing.T) {
 	}
 	if limit := 2*time.Minute + 30*time.Second; quick > limit {
 		t.Errorf("quick set runs %s of phases, budget %s", quick, limit)
+	}
+}
+
+// checkQuickCluster: the quick experiment keeps every strategy and event
+// but one trial of the two smallest attr_timeouts, shorter observation.
+func checkQuickCluster(t *testing.T, s *Scenario) {
+	t.Helper()
+	q := s.Quick()
+	if q.Cluster.Trials != 1 || len(q.Cluster.AttrTimeouts) > 2 || q.Cluster.Observe > QuickClusterObserve {
+		t.Errorf("quick cluster %+v", q.Cluster)
+	}
+	if len(q.Strategies) != len(s.Strategies) || q.EstimatedRuntime() >= s.EstimatedRuntime() {
+		t.Errorf("quick cluster: %d strategies (of %d), %s (of %s)", len(q.Strategies), len(s.Strategies), q.EstimatedRuntime(), s.EstimatedRuntime())
+	}
+	if s.Cluster.Trials == 0 || len(s.Cluster.AttrTimeouts) == 0 {
+		t.Error("cluster defaults not applied")
 	}
 }
 

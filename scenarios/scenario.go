@@ -138,6 +138,20 @@ type Scenario struct {
 	Matrix Matrix `yaml:"matrix"`
 	// Events happen during the measured window, sorted by At (stable).
 	Events []Event `yaml:"events"`
+	// Auth: token (default) or ticket. A ticket scenario has no tokens,
+	// hash, mix, verifiers, events, target, matrix.tokens,
+	// load.header_form or server.ttl; it names Strategies instead.
+	Auth AuthKind `yaml:"auth"`
+	// Strategies are the ticket key-cache strategies to measure (auth:
+	// ticket only), in order; default all known. Parse sets Verifiers to
+	// their result names ("ticket/mtime"), so rounds, budgets and
+	// reports treat them like verifiers.
+	Strategies []string `yaml:"strategies"`
+	// Tickets configures the ticket load (auth: ticket only).
+	Tickets Tickets `yaml:"tickets"`
+	// Cluster, if set (auth: ticket only), makes this scenario seed 002's
+	// FUSE cluster experiment instead of a load run; see Cluster.
+	Cluster *Cluster `yaml:"cluster"`
 
 	// Path is the file the scenario was parsed from.
 	Path string `yaml:"-"`
@@ -559,6 +573,13 @@ func (s *Scenario) clone() *Scenario {
 		GOMAXPROCS:  append([]int(nil), s.Matrix.GOMAXPROCS...),
 	}
 	c.Events = append([]Event(nil), s.Events...)
+	c.Strategies = append([]string(nil), s.Strategies...)
+	if s.Cluster != nil {
+		cl := *s.Cluster
+		cl.Events = append([]string(nil), s.Cluster.Events...)
+		cl.AttrTimeouts = append([]time.Duration(nil), s.Cluster.AttrTimeouts...)
+		c.Cluster = &cl
+	}
 	return &c
 }
 
@@ -570,8 +591,16 @@ func (s *Scenario) clone() *Scenario {
 // meant to fire inside the run (server TTL, stale-stat TTL shorter than
 // warm-up plus window) are scaled too, so the quick run still shows them.
 // Each matrix axis keeps only its first and last value.
+//
+// A cluster scenario keeps one trial of the two smallest attr_timeouts
+// with observation capped at QuickClusterObserve.
 func (s *Scenario) Quick() *Scenario {
 	c := s.clone()
+	if c.Cluster != nil {
+		c.Cluster = c.Cluster.quick()
+		c.Load.Duration = c.Cluster.Observe
+		return c
+	}
 	l := &c.Load
 	total := l.Warmup + l.Duration
 	f := 1.0
@@ -635,7 +664,13 @@ func (s *Scenario) Quick() *Scenario {
 // control and its A/A copy when Control is set). It excludes setup such as
 // hashing the tokens and starting servers, and is what the suite budget
 // test adds up.
+//
+// For a cluster scenario it is the experiment's wall time including each
+// trial's setup (ClusterTrialSetup), which dominates there.
 func (s *Scenario) EstimatedRuntime() time.Duration {
+	if s.Cluster != nil {
+		return s.Cluster.runtime(len(s.Strategies))
+	}
 	l := s.Load
 	var perRun time.Duration
 	if l.Shape == ShapeKnee {

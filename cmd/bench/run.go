@@ -14,7 +14,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/authbench/authbench/impl"
 	"github.com/authbench/authbench/internal/outfile"
 	"github.com/authbench/authbench/internal/profiles"
 	"github.com/authbench/authbench/internal/report"
@@ -43,19 +42,27 @@ func runRun(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 	if len(paths) == 0 {
 		return exitCode(2, errors.New("usage: bench run [flags] SCENARIO.yaml..."))
 	}
-	scs, err := scenarios.LoadAll(paths, impl.Names())
+	known := runner.KnownNames()
+	scs, err := scenarios.LoadAll(paths, known)
 	if err != nil {
 		return exitCode(2, err)
 	}
 	if *verifiers != "" {
 		want := strings.Split(*verifiers, ",")
 		for _, w := range want {
-			if !slices.Contains(impl.Names(), w) {
-				return exitCode(2, fmt.Errorf("unknown verifier %q (known: %v)", w, impl.Names()))
+			if !slices.Contains(known, w) {
+				return exitCode(2, fmt.Errorf("unknown verifier %q (known: %v)", w, known))
 			}
 		}
 		for _, s := range scs {
 			s.Verifiers = intersect(s.Verifiers, want)
+			if s.IsTicket() {
+				s.Strategies = nil
+				for _, v := range s.Verifiers {
+					st, _ := results.TicketStrategy(v)
+					s.Strategies = append(s.Strategies, st)
+				}
+			}
 		}
 	}
 	si, sn, err := parseShard(*shard)

@@ -14,6 +14,8 @@ import (
 	"io"
 	"path/filepath"
 
+	"github.com/google/pprof/profile"
+
 	"github.com/authbench/authbench/internal/flame"
 	"github.com/authbench/authbench/internal/outfile"
 	"github.com/authbench/authbench/internal/results"
@@ -103,6 +105,9 @@ func process(dir string, run *results.Run) ([]flame.Stack, string, error) {
 			run.CPUSource = CPUSourceProfile
 		}
 	}
+	if _, ok := results.TicketStrategy(run.Verifier); ok {
+		run.TicketCPUShare = ticketShare(p)
+	}
 	stacks := flame.Folded(p, -1)
 	l := results.Layout{}
 	run.Folded = l.Folded(run.Scenario, run.Verifier, run.Repeat)
@@ -121,6 +126,34 @@ func process(dir string, run *results.Run) ([]flame.Stack, string, error) {
 		return nil, "", err
 	}
 	return stacks, unit, nil
+}
+
+// ticketShare splits p's samples by impl/ticket's pprof label phase
+// (verify, pem, stat); nil without samples.
+func ticketShare(p *profile.Profile) *results.TicketCPUShare {
+	idx := flame.DefaultSampleIndex(p)
+	if idx < 0 {
+		return nil
+	}
+	var total, verify, pem, stat int64
+	for _, s := range p.Sample {
+		v := s.Value[idx]
+		total += v
+		switch ph := s.Label["phase"]; {
+		case len(ph) == 0:
+		case ph[0] == "verify":
+			verify += v
+		case ph[0] == "pem":
+			pem += v
+		case ph[0] == "stat":
+			stat += v
+		}
+	}
+	if total <= 0 {
+		return nil
+	}
+	f := func(v int64) float64 { return float64(v) / float64(total) }
+	return &results.TicketCPUShare{Verify: f(verify), PEM: f(pem), Stat: f(stat), Other: f(total - verify - pem - stat)}
 }
 
 // diffs renders verifier against baseline, both ways.

@@ -223,3 +223,30 @@ func TestSpeedscopeExt(t *testing.T) {
 		t.Errorf("results.SpeedscopeExt %q != flame.SpeedscopeExt %q", results.SpeedscopeExt, flame.SpeedscopeExt)
 	}
 }
+
+// TestTicketShare splits samples by impl/ticket's phase label.
+func TestTicketShare(t *testing.T) {
+	p := cpuProfile(t, map[string]int64{"a": 40_000_000, "b": 30_000_000, "c": 20_000_000, "d": 10_000_000})
+	phase := map[string]string{"a": "verify", "b": "pem", "c": "stat"}
+	for _, s := range p.Sample {
+		if ph, ok := phase[s.Location[0].Line[0].Function.Name]; ok {
+			s.Label = map[string][]string{"phase": {ph}}
+		}
+	}
+	got := ticketShare(p)
+	want := results.TicketCPUShare{Verify: 0.4, PEM: 0.3, Stat: 0.2, Other: 0.1}
+	if got == nil {
+		t.Fatal("no share")
+	}
+	for _, c := range []struct {
+		name      string
+		got, want float64
+	}{{"verify", got.Verify, want.Verify}, {"pem", got.PEM, want.PEM}, {"stat", got.Stat, want.Stat}, {"other", got.Other, want.Other}} {
+		if d := c.got - c.want; d > 1e-9 || d < -1e-9 {
+			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+	if ticketShare(&profile.Profile{SampleType: p.SampleType}) != nil {
+		t.Error("share of an empty profile")
+	}
+}

@@ -33,6 +33,56 @@ type File struct {
 	// name, without matrix variant), so a report regenerated from saved
 	// results can head each scenario with its question.
 	ScenarioInfo []ScenarioInfo `json:"scenario_info,omitempty"`
+	// Clusters are the cluster scenarios' outcomes (seed 002's FUSE
+	// double-rotation experiment), one per (scenario, event, strategy,
+	// attr_timeout).
+	Clusters []ClusterRun `json:"clusters,omitempty"`
+}
+
+// ClusterRun aggregates the trials of one cluster cell: N node processes,
+// each with its own real FUSE mount (attr_timeout AttrTimeoutMs) of one
+// shared key directory, the key aged on all nodes at once while ticket
+// load runs, then every node's rotation check.
+type ClusterRun struct {
+	Scenario string `json:"scenario"`
+	Event    string `json:"event"`    // e.g. key-touch-yesterday
+	Verifier string `json:"verifier"` // ticket/<strategy>
+	// AttrTimeoutMs is the FUSE attr_timeout of every node's mount.
+	AttrTimeoutMs int64 `json:"attr_timeout_ms"`
+	Nodes         int   `json:"nodes"`
+	// Trials that ran to the end (failed and skipped ones not counted).
+	Trials int `json:"trials"`
+	// RotationsPerTrial by all nodes together, per finished trial; 1 is
+	// correct.
+	RotationsPerTrial []int `json:"rotations_per_trial"`
+	// DoubleRotationTrials: trials with more than one rotation.
+	DoubleRotationTrials int `json:"double_rotation_trials"`
+	// DisagreeTrials: trials after which the nodes differed about the
+	// current or old key (or one signed with a key no node held current).
+	DisagreeTrials int `json:"disagree_trials"`
+	// RejectedValid of Total valid tickets sent from the rotation check
+	// on, over all trials, and their ratio.
+	RejectedValid      int     `json:"rejected_valid"`
+	Total              int     `json:"total"`
+	RejectedValidRatio float64 `json:"rejected_valid_ratio"`
+	// PeakRejectedValidRatio is the worst timeline bucket's ratio.
+	PeakRejectedValidRatio float64 `json:"peak_rejected_valid_ratio"`
+	// Timeline sums the trials' buckets (t_ms from the rotation check;
+	// negative t is the lead-in).
+	Timeline []ClusterPoint `json:"timeline,omitempty"`
+	// FailedTrials ended with an error (kept in Errors, one line each).
+	FailedTrials int      `json:"failed_trials,omitempty"`
+	Errors       []string `json:"errors,omitempty"`
+	// Skipped says why the cell did not run (no /dev/fuse, mount failed).
+	Skipped string `json:"skipped,omitempty"`
+}
+
+// ClusterPoint is one timeline bucket [t_ms, t_ms+bucket): valid tickets
+// rejected of those sent.
+type ClusterPoint struct {
+	TMs           int64 `json:"t_ms"`
+	RejectedValid int   `json:"rejected_valid"`
+	Total         int   `json:"total"`
 }
 
 // ScenarioInfo is what a scenario file says about itself.
@@ -157,6 +207,18 @@ type Run struct {
 	// Speedscope is the run's stacks in speedscope's JSON format (keeps
 	// the unit, unlike folded stacks), beside Folded.
 	Speedscope string `json:"speedscope,omitempty"`
+	// TicketCPUShare splits a ticket strategy's server CPU samples by the
+	// impl/ticket pprof label phase: signature verify, PEM parse (read
+	// and parse of a key file), stat, and the rest.
+	TicketCPUShare *TicketCPUShare `json:"ticket_cpu_share,omitempty"`
+}
+
+// TicketCPUShare holds fractions 0..1 of a ticket run's CPU samples.
+type TicketCPUShare struct {
+	Verify float64 `json:"verify"`
+	PEM    float64 `json:"pem"`
+	Stat   float64 `json:"stat"`
+	Other  float64 `json:"other"`
 }
 
 // DiffFlamegraphs are the relative paths of a run's two differential flame
@@ -239,6 +301,7 @@ func Merge(files []*File) (*File, error) {
 		out.Notes = append(out.Notes, f.Notes...)
 		out.Runs = append(out.Runs, f.Runs...)
 		out.Revocations = append(out.Revocations, f.Revocations...)
+		out.Clusters = append(out.Clusters, f.Clusters...)
 		for _, si := range f.ScenarioInfo {
 			if _, ok := out.Info(si.Name); !ok {
 				out.ScenarioInfo = append(out.ScenarioInfo, si)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync/atomic"
+	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
@@ -54,8 +55,13 @@ func (r *runner) newCell(ctx context.Context, sc *scenarios.Scenario, ts *tokenS
 	if c.store, err = impl.OpenStore(shadow, impl.StoreOptions{Scheme: scheme, Cost: sc.Hash.Cost}); err != nil {
 		return nil, err
 	}
+	strategy, isTicket := results.TicketStrategy(name)
 	serverVerifier, path := name, server.PathVersion
-	if isControl(name) {
+	if isTicket {
+		// The token route stays on the baseline; only the ticket route
+		// takes load.
+		serverVerifier, path = results.BaselineVerifier, server.PathTicketVersion
+	} else if isControl(name) {
 		// The control route never calls the verifier.
 		serverVerifier, path = results.BaselineVerifier, server.PathNoAuthVersion
 	} else {
@@ -65,15 +71,22 @@ func (r *runner) newCell(ctx context.Context, sc *scenarios.Scenario, ts *tokenS
 		}
 	}
 	if sc.Load.CachedRate > 0 {
-		if spec, ok := impl.Lookup(name); isControl(name) || ok && spec.Cached {
+		if spec, ok := impl.Lookup(name); isControl(name) || ok && spec.Cached || isTicket && name != results.TicketBaselineVerifier {
 			c.rate = sc.Load.CachedRate
 		}
 	}
+	cfg := node.Config{
+		Shadow: shadow, Verifier: serverVerifier, TTL: sc.Server.TTL, TLS: sc.Server.TLS,
+		Scheme: scheme, Cost: sc.Hash.Cost,
+	}
+	if isTicket {
+		cfg.TicketStrategy, cfg.AuthkeyDir = strategy, filepath.Join(c.dir, "pve")
+		if err := ts.ticketKeys.Write(cfg.AuthkeyDir); err != nil {
+			return nil, err
+		}
+	}
 	c.servers, err = startServers(ctx, serverSpec{
-		cfg: node.Config{
-			Shadow: shadow, Verifier: serverVerifier, TTL: sc.Server.TTL, TLS: sc.Server.TLS,
-			Scheme: scheme, Cost: sc.Hash.Cost,
-		},
+		cfg:        cfg,
 		gomaxprocs: sc.Server.GOMAXPROCS, processes: max(1, sc.Server.Processes),
 		logPath: filepath.Join(r.opts.OutDir, filepath.FromSlash(results.Layout{}.Log(sc.Name, name))),
 		label:   map[bool]string{true: results.ControlVerifier, false: name}[isControl(name)],
@@ -103,7 +116,12 @@ func (r *runner) newCell(ctx context.Context, sc *scenarios.Scenario, ts *tokenS
 		return nil, err
 	}
 	mix := loadgen.Mix{Valid: sc.Mix.Valid, WrongSecret: sc.Mix.WrongSecret, Unknown: sc.Mix.Unknown, Malformed: sc.Mix.Malformed}
-	if c.targeter, err = multiTargeter(c.servers.urls, path, loadTokens, mix, c.form, r.opts.Seed); err != nil {
+	if isTicket {
+		c.targeter, err = ticketTargeter(c.servers.urls, path, ts.ticketKeys, sc.Tickets.Mix, r.opts.Seed)
+	} else {
+		c.targeter, err = multiTargeter(c.servers.urls, path, loadTokens, mix, c.form, r.opts.Seed)
+	}
+	if err != nil {
 		return nil, err
 	}
 	conc := uint64(sc.Load.Concurrency)
@@ -144,9 +162,25 @@ func loadTokensFor(all []loadgen.Token, evs []scenarios.Event) []loadgen.Token {
 
 // multiTargeter spreads requests round robin over the server processes.
 func multiTargeter(urls []string, path string, toks []loadgen.Token, mix loadgen.Mix, form loadgen.Form, seed int64) (vegeta.Targeter, error) {
+	return roundRobin(urls, func(i int, u string) (*loadgen.MixTargeter, error) {
+		return loadgen.NewMixTargeter(u+path, toks, mix, form, seed+int64(i))
+	})
+}
+
+// ticketTargeter is multiTargeter for PVEAuthCookie tickets signed now.
+func ticketTargeter(urls []string, path string, keys loadgen.TicketKeys, mix scenarios.TicketMix, seed int64) (vegeta.Targeter, error) {
+	tm := loadgen.TicketMix{Valid: mix.Valid, OldKey: mix.OldKey, Expired: mix.Expired, BadSignature: mix.BadSignature, Garbage: mix.Garbage}
+	now := time.Now()
+	return roundRobin(urls, func(i int, u string) (*loadgen.MixTargeter, error) {
+		return loadgen.NewTicketTargeter(u+path, keys, tm, seed+int64(i), now)
+	})
+}
+
+// roundRobin builds one targeter per server URL and alternates them.
+func roundRobin(urls []string, build func(i int, u string) (*loadgen.MixTargeter, error)) (vegeta.Targeter, error) {
 	var ts []vegeta.Targeter
 	for i, u := range urls {
-		m, err := loadgen.NewMixTargeter(u+path, toks, mix, form, seed+int64(i))
+		m, err := build(i, u)
 		if err != nil {
 			return nil, err
 		}
@@ -159,14 +193,16 @@ func multiTargeter(urls []string, path string, toks []loadgen.Token, mix loadgen
 	return func(t *vegeta.Target) error { return ts[(n.Add(1)-1)%uint64(len(ts))](t) }, nil
 }
 
-// tokenSet is a variant's generated token.shadow and its live secrets.
+// tokenSet is a variant's generated token.shadow and its live secrets,
+// and for ticket scenarios the auth keys every cell gets a copy of.
 type tokenSet struct {
-	data   []byte
-	tokens []loadgen.Token // live tokens, index i has id TokenID(i)
+	data       []byte
+	tokens     []loadgen.Token // live tokens, index i has id TokenID(i)
+	ticketKeys loadgen.TicketKeys
 }
 
 func (r *runner) tokens(ctx context.Context, sc *scenarios.Scenario) (*tokenSet, error) {
-	key := fmt.Sprintf("%d/%s/%d", sc.Tokens, sc.Hash.Scheme, sc.Hash.Cost)
+	key := fmt.Sprintf("%d/%s/%d/%s/%d", sc.Tokens, sc.Hash.Scheme, sc.Hash.Cost, sc.Auth, sc.Tickets.KeyBits)
 	if ts, ok := r.shadows[key]; ok {
 		return ts, nil
 	}
@@ -216,6 +252,13 @@ func (r *runner) tokens(ctx context.Context, sc *scenarios.Scenario) (*tokenSet,
 		ts.tokens = append(ts.tokens, loadgen.Token{ID: ids[i], Secret: secrets[i]})
 		if r.opts.OnSecret != nil {
 			r.opts.OnSecret(secrets[i])
+		}
+	}
+	if sc.IsTicket() {
+		// One key pair per variant: generating 2048-bit keys per cell
+		// would cost more than a window.
+		if ts.ticketKeys, err = loadgen.GenerateTicketKeys(sc.Tickets.KeyBits); err != nil {
+			return nil, err
 		}
 	}
 	r.shadows = map[string]*tokenSet{key: ts} // keep one: sets can be large

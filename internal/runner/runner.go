@@ -18,6 +18,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/authbench/authbench/impl"
+	"github.com/authbench/authbench/impl/ticket"
 	"github.com/authbench/authbench/internal/results"
 	"github.com/authbench/authbench/scenarios"
 )
@@ -81,6 +83,10 @@ func Run(ctx context.Context, scs []*scenarios.Scenario, opts Options) (*results
 	r := &runner{opts: opts, out: &results.File{}, start: time.Now()}
 	for _, v := range variants {
 		r.planned += v.Scenario.EstimatedRuntime()
+		if v.Scenario.Cluster != nil {
+			r.turns++ // one experiment, its own progress lines in its log
+			continue
+		}
 		r.turns += len(cellNames(v.Scenario)) * max(1, v.Scenario.Load.Rounds)
 	}
 	for _, v := range variants {
@@ -88,7 +94,11 @@ func Run(ctx context.Context, scs []*scenarios.Scenario, opts Options) (*results
 			r.out.Interrupted = true
 			break
 		}
-		if err := r.variant(ctx, v); err != nil {
+		run := r.variant
+		if v.Scenario.Cluster != nil {
+			run = func(ctx context.Context, v scenarios.Variant) error { return r.cluster(ctx, v.Scenario) }
+		}
+		if err := run(ctx, v); err != nil {
 			if ctx.Err() != nil {
 				r.out.Interrupted = true
 				break
@@ -247,4 +257,14 @@ func (c *cell) base(sc *scenarios.Scenario, round int) results.Run {
 		ServerProcs: sc.Server.GOMAXPROCS, Processes: max(1, sc.Server.Processes), TLS: sc.Server.TLS,
 		Round: round, Target: sc.Target,
 	}
+}
+
+// KnownNames are the names scenario files may measure: the registered
+// token verifiers, then every ticket strategy as "ticket/<name>".
+func KnownNames() []string {
+	names := impl.Names()
+	for _, s := range ticket.Strategies() {
+		names = append(names, results.TicketVerifier(s.Name))
+	}
+	return names
 }

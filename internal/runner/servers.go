@@ -14,6 +14,7 @@ import (
 
 	"github.com/authbench/authbench/internal/flame"
 	"github.com/authbench/authbench/internal/node"
+	"github.com/authbench/authbench/internal/results"
 	"github.com/authbench/authbench/internal/server"
 )
 
@@ -179,7 +180,14 @@ func (s *serverSet) stopProfile(ctx context.Context) (*profile.Profile, error) {
 		if err != nil {
 			return nil, fmt.Errorf("parse profile: %w", err)
 		}
-		return flame.FilterByLabel(p, "verifier", s.label), nil
+		mine := flame.FilterByLabel(p, "verifier", s.label)
+		if _, ok := results.TicketStrategy(s.label); ok {
+			// impl/ticket labels its phases on a fresh context, which
+			// drops the verifier label: its samples are this cell's too
+			// (the load generator never carries a phase label).
+			return flame.Merge([]*profile.Profile{mine, flame.FilterByLabel(p, "phase", "verify", "pem", "stat")})
+		}
+		return mine, nil
 	}
 	var ps []*profile.Profile
 	for _, c := range s.clients {

@@ -222,6 +222,9 @@ func (w *window) counters(run *results.Run, after []server.Stats) {
 		run.PerProcess = nil
 	}
 	run.VerifierStats = toResultStats(total)
+	if _, ok := results.TicketStrategy(w.c.name); ok {
+		run.VerifierStats, run.PerProcess = ticketCounters(w.before, after)
+	}
 	if n := total.Fast + total.Slow; n > 0 {
 		run.SlowFraction = float64(total.Slow) / float64(n)
 	}
@@ -242,6 +245,37 @@ func (w *window) serverCPU(run *results.Run, after []server.Stats, requests uint
 	run.ServerCPUSeconds = cpu
 	run.CPUSecondsPer1kReq = cpu / float64(requests) * 1000
 	run.CPUSource = "rusage"
+}
+
+// ticketCounters are a ticket cell's counters over the window: accepted
+// tickets count as fast, every rejection as rejected (by reason in the
+// server's stats).
+func ticketCounters(before, after []server.Stats) (results.VerifierStats, []results.VerifierStats) {
+	var total results.VerifierStats
+	var per []results.VerifierStats
+	for i := range after {
+		var d results.VerifierStats
+		a, b := after[i].Ticket, before[i].Ticket
+		if a != nil {
+			d.Fast = a.Accepted
+			for why, n := range a.Rejected {
+				d.Rejected += n
+				if b != nil {
+					d.Rejected -= b.Rejected[why]
+				}
+			}
+			if b != nil {
+				d.Fast -= b.Accepted
+			}
+		}
+		total.Fast += d.Fast
+		total.Rejected += d.Rejected
+		per = append(per, d)
+	}
+	if len(after) == 1 {
+		per = nil
+	}
+	return total, per
 }
 
 func toResultStats(s impl.Stats) results.VerifierStats {

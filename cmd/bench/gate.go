@@ -28,7 +28,7 @@ const (
 	defaultInstrRounds = 6
 	defaultSamples     = 5
 	defaultSampleTime  = "10ms"
-	defaultInstrTime   = "100ms"
+	defaultInstrTime   = "20ms"
 	defaultBenchRE     = `BenchmarkVerify/.*/^hit$`
 	defaultScenario    = "gate/http.yaml"
 	defaultTrials      = 20

@@ -9,11 +9,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/authbench/authbench/cmd/bench/internal/gaterun"
 	gatefiles "github.com/authbench/authbench/gate"
+	"github.com/authbench/authbench/impl"
 	"github.com/authbench/authbench/internal/gate"
 	"github.com/authbench/authbench/internal/neighbour"
 	"github.com/authbench/authbench/internal/results"
@@ -28,7 +30,7 @@ const (
 	defaultInstrRounds = 6
 	defaultSamples     = 5
 	defaultSampleTime  = "10ms"
-	defaultInstrTime   = "20ms"
+	defaultInstrTime   = "2000x"
 	defaultBenchRE     = `BenchmarkVerify/.*/^hit$`
 	defaultScenario    = "gate/http.yaml"
 	defaultTrials      = 20
@@ -75,7 +77,7 @@ func gateMain(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	fs.IntVar(&o.instrRounds, "instr-rounds", defaultInstrRounds, "interleaved instruction-count rounds per side")
 	fs.IntVar(&o.samples, "samples", defaultSamples, "k: short samples per benchmark and time round; the best one is kept")
 	fs.StringVar(&o.sampleTime, "sample-time", defaultSampleTime, "-benchtime of each sample")
-	fs.StringVar(&o.instrTime, "instr-time", defaultInstrTime, "-benchtime under callgrind; the largest b.N window of each run counts")
+	fs.StringVar(&o.instrTime, "instr-time", defaultInstrTime, "-benchtime under callgrind: a fixed count, so no repetition depends on wall time")
 	fs.IntVar(&o.trials, "trials", defaultTrials, "A/A and A/A' trials per method (--calibrate)")
 	fs.StringVar(&o.benchRE, "bench", "", "-bench pattern of the impl microbenchmarks (default "+defaultBenchRE+"; --calibrate: "+gaterun.CalibrationBench+")")
 	fs.StringVar(&o.scenario, "scenario", defaultScenario, "HTTP probe scenario run each time round, relative to --repo (empty: microbenchmarks only)")
@@ -163,12 +165,28 @@ func (o gateOpts) methods(def string) ([]gaterun.Method, error) {
 	return gaterun.ParseMethods(o.measure)
 }
 
-func (o gateOpts) protocol(benchDef string) gaterun.Protocol {
-	re := o.benchRE
-	if re == "" {
-		re = benchDef
+// protocol fills in the round settings; without --bench, time rounds use
+// benchDef and instruction rounds instrDef.
+func (o gateOpts) protocol(benchDef, instrDef string) gaterun.Protocol {
+	p := gaterun.Protocol{BenchRE: o.benchRE, InstrBench: o.benchRE, Samples: o.samples, SampleTime: o.sampleTime, InstrTime: o.instrTime}
+	if o.benchRE == "" {
+		p.BenchRE, p.InstrBench = benchDef, instrDef
 	}
-	return gaterun.Protocol{BenchRE: re, Samples: o.samples, SampleTime: o.sampleTime, InstrTime: o.instrTime}
+	return p
+}
+
+// cachedHits is the default of instruction rounds: the hit of every cached
+// verifier. The uncached hit is a full crypt (about 34 M instructions)
+// that would take minutes under callgrind at a fixed count; time rounds
+// cover it.
+func cachedHits() string {
+	var names []string
+	for _, s := range impl.Specs() {
+		if s.Cached {
+			names = append(names, regexp.QuoteMeta(s.Name))
+		}
+	}
+	return "BenchmarkVerify/^(" + strings.Join(names, "|") + ")$/^hit$"
 }
 
 func (o gateOpts) baseConfig() (gaterun.Config, error) {
@@ -180,7 +198,7 @@ func (o gateOpts) baseConfig() (gaterun.Config, error) {
 	if err != nil {
 		return gaterun.Config{}, err
 	}
-	p := o.protocol(defaultBenchRE)
+	p := o.protocol(defaultBenchRE, cachedHits())
 	if p.Scenario, err = probeScenario(o.scenario, repo); err != nil {
 		return gaterun.Config{}, err
 	}
@@ -202,7 +220,7 @@ func (o gateOpts) calConfig() (gaterun.CalConfig, error) {
 		return gaterun.CalConfig{}, err
 	}
 	return gaterun.CalConfig{Repo: repo, Methods: ms, Trials: o.trials, Rounds: o.rounds, InstrRounds: o.instrRounds,
-		Protocol: o.protocol(gaterun.CalibrationBench), Alpha: o.alpha, MinEffect: o.minEffect, InstrEffect: o.instrMinEffect,
+		Protocol: o.protocol(gaterun.CalibrationBench, gaterun.CalibrationBench), Alpha: o.alpha, MinEffect: o.minEffect, InstrEffect: o.instrMinEffect,
 		Slowdown: o.slowdown, Neighbour: o.neighbour, Out: o.out}, nil
 }
 

@@ -175,6 +175,13 @@ func TestGateBase(t *testing.T) {
 	}
 }
 
+func TestCachedHits(t *testing.T) {
+	re := cachedHits()
+	if !strings.Contains(re, "ttl") || strings.Contains(re, "uncached") {
+		t.Errorf("instruction default %q: want the cached verifiers only", re)
+	}
+}
+
 func TestGateCalibrate(t *testing.T) {
 	out := t.TempDir()
 	stdout, err := runGateTest(t, []string{"--calibrate", "--neighbour", "--measure", "wall,cpu", "--trials", "2", "--rounds", "6", "--repo", t.TempDir(), "--out", out}, fakeEnv(1.5, false))

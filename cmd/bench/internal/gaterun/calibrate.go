@@ -1,6 +1,7 @@
 package gaterun
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -276,7 +277,7 @@ func instructionSlowdown(ctx context.Context, a Side, f float64, p Protocol, env
 		}
 	}
 	if len(verifiers) == 0 {
-		return nil, fmt.Errorf("no BenchmarkVerify/<verifier>/... benchmark in %q", p.BenchRE)
+		return nil, fmt.Errorf("no BenchmarkVerify/<verifier>/... benchmark in %q", cmp.Or(p.InstrBench, p.BenchRE))
 	}
 	const probe = 1000
 	with := func(n int64, id string) (gate.Samples, error) {

@@ -2,6 +2,7 @@ package gaterun
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -54,7 +55,8 @@ type Protocol struct {
 	BenchRE    string // -test.bench of the impl microbenchmarks
 	Samples    int    // k: samples per benchmark in a time round (-test.count)
 	SampleTime string // -test.benchtime of each sample
-	InstrTime  string // -test.benchtime under callgrind (Go picks b.N; the largest window counts)
+	InstrBench string // -test.bench of instruction rounds (empty: BenchRE)
+	InstrTime  string // -test.benchtime under callgrind: a fixed count (2000x), so no repetition depends on wall time
 	InstrCount int    // instruction rounds in one callgrind run (-test.count); set by Interleave
 	Scenario   string // HTTP probe scenario, absolute; empty skips it
 	Tmp        string // scratch for HTTP run directories and callgrind output
@@ -215,7 +217,7 @@ func instructionRound(ctx context.Context, s Side, p Protocol, id string) ([]byt
 	defer os.RemoveAll(dir)
 	cmd := exec.CommandContext(ctx, vg, "--tool=callgrind", "--instr-atstart=no",
 		"--callgrind-out-file="+filepath.Join(dir, "cg.out"),
-		s.ImplTest, "-test.run", "^$", "-test.bench", p.BenchRE, "-test.benchtime", p.InstrTime, "-test.count", fmt.Sprint(withSpares(p.InstrCount)))
+		s.ImplTest, "-test.run", "^$", "-test.bench", cmp.Or(p.InstrBench, p.BenchRE), "-test.benchtime", p.InstrTime, "-test.count", fmt.Sprint(withSpares(p.InstrCount)))
 	cmd.Dir = filepath.Join(s.Src, "impl")
 	cmd.Env = append(append(os.Environ(), s.Env...), valgrindEnv()...)
 	var stderr bytes.Buffer
@@ -243,6 +245,11 @@ func instructionRound(ctx context.Context, s Side, p Protocol, id string) ([]byt
 		return nil, err
 	}
 	want := max(p.InstrCount, 1)
+	for _, d := range dumps {
+		if _, ok := rounds[d.Name]; !ok {
+			rounds[d.Name] = nil // every repetition dropped: reported below
+		}
+	}
 	for name, vs := range rounds {
 		if len(vs) < want {
 			return nil, fmt.Errorf("%w: %s: %d of %d callgrind repetitions long enough to count (%d dropped as stalled: is the machine overloaded?)",

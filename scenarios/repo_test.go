@@ -83,10 +83,16 @@ func TestRepoScenarios(t *testing.T) {
 // TestRepoBudget keeps the default set within its time budget with the
 // verifiers registered today (a scenario file without a list runs all of
 // them, so a new verifier costs time in every such scenario): make bench
-// at most 10 minutes on 2 cores, of which the phases may take 7.5 so that
-// setup (hashing tokens, starting servers) has room; make bench-quick at
-// most 3 minutes, of which the phases may take 2.5. Only the tests, not
-// the format package, know the registry.
+// at most 10 minutes on 2 cores, make bench-quick at most 3. The token
+// and ticket load scenarios' phases may take 8m15s (quick 2.5 min; the
+// token suite alone was held to 7.5 min before the ticket scenario came)
+// so that setup (hashing tokens, generating keys, starting servers) has
+// room; the
+// cluster experiment's estimate already includes its per-trial setup
+// (ClusterTrialSetup), and with it the whole may take 9m50s (quick 2m50s),
+// leaving the load scenarios' setup 10 s: the lead checks `time make
+// bench` on a quiet machine. Only the tests, not the format package, know
+// the registry.
 func TestRepoBudget(t *testing.T) {
 	paths, err := filepath.Glob("*.yaml")
 	if err != nil || len(paths) == 0 {
@@ -96,27 +102,39 @@ func TestRepoBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var total, quick time.Duration
+	var total, quick, loadTotal, loadQuick time.Duration
 	for _, s := range ss {
 		total += s.EstimatedRuntime()
 		quick += s.Quick().EstimatedRuntime()
+		if s.Cluster == nil {
+			loadTotal += s.EstimatedRuntime()
+			loadQuick += s.Quick().EstimatedRuntime()
+		}
 		t.Logf("%-16s %2d verifiers %8s (quick %s)", s.Name, len(s.Verifiers), s.EstimatedRuntime(), s.Quick().EstimatedRuntime())
 	}
-	t.Logf("total %s, quick %s with %d registered verifiers", total, quick, len(impl.Names()))
-	if limit := 7*time.Minute + 30*time.Second; total > limit {
-		t.Errorf("default scenario set runs %s of phases, budget %s: choose which verifiers each scenario needs (its verifiers list) or shorten it", total, limit)
-	}
-	if limit := 2*time.Minute + 30*time.Second; quick > limit {
-		t.Errorf("quick set runs %s of phases, budget %s", quick, limit)
+	t.Logf("total %s (load scenarios %s), quick %s (%s) with %d registered verifiers and %d ticket strategies",
+		total, loadTotal, quick, loadQuick, len(impl.Names()), len(ticket.Strategies()))
+	for _, b := range []struct {
+		name       string
+		got, limit time.Duration
+	}{
+		{"default load scenarios' phases", loadTotal, 8*time.Minute + 15*time.Second},
+		{"default set with the cluster experiment", total, 9*time.Minute + 50*time.Second},
+		{"quick load scenarios' phases", loadQuick, 2*time.Minute + 30*time.Second},
+		{"quick set with the cluster experiment", quick, 2*time.Minute + 50*time.Second},
+	} {
+		if b.got > b.limit {
+			t.Errorf("%s: %s, budget %s: choose which verifiers or strategies each scenario needs, fewer cluster trials, or shorter phases", b.name, b.got, b.limit)
+		}
 	}
 }
 
 // checkQuickCluster: the quick experiment keeps every strategy and event
-// but one trial of the two smallest attr_timeouts, shorter observation.
+// but one trial of one non-zero attr_timeout, shorter observation.
 func checkQuickCluster(t *testing.T, s *Scenario) {
 	t.Helper()
 	q := s.Quick()
-	if q.Cluster.Trials != 1 || len(q.Cluster.AttrTimeouts) > 2 || q.Cluster.Observe > QuickClusterObserve {
+	if q.Cluster.Trials != 1 || len(q.Cluster.AttrTimeouts) != 1 || q.Cluster.AttrTimeouts[0] == 0 || q.Cluster.Observe > QuickClusterObserve {
 		t.Errorf("quick cluster %+v", q.Cluster)
 	}
 	if len(q.Strategies) != len(s.Strategies) || q.EstimatedRuntime() >= s.EstimatedRuntime() {

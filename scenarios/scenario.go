@@ -592,8 +592,8 @@ func (s *Scenario) clone() *Scenario {
 // warm-up plus window) are scaled too, so the quick run still shows them.
 // Each matrix axis keeps only its first and last value.
 //
-// A cluster scenario keeps one trial of the two smallest attr_timeouts
-// with observation capped at QuickClusterObserve.
+// A cluster scenario keeps one trial of the smallest non-zero
+// attr_timeout with observation capped at QuickClusterObserve.
 func (s *Scenario) Quick() *Scenario {
 	c := s.clone()
 	if c.Cluster != nil {

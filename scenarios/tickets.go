@@ -340,15 +340,16 @@ func (c *Cluster) runtime(strategies int) time.Duration {
 }
 
 // quick shortens the experiment: one trial, observation capped at
-// QuickClusterObserve, and the two smallest attr_timeouts (0 and the
-// first non-zero one show the race; the largest only adds waiting).
+// QuickClusterObserve, and only the smallest non-zero attr_timeout (where
+// the race shows at all; 0 is the control, larger ones only add waiting).
 func (c *Cluster) quick() *Cluster {
 	q := *c
 	q.Events = append([]string(nil), c.Events...)
-	q.AttrTimeouts = slices.Clone(c.AttrTimeouts)
-	slices.Sort(q.AttrTimeouts)
-	if len(q.AttrTimeouts) > 2 {
-		q.AttrTimeouts = q.AttrTimeouts[:2]
+	q.AttrTimeouts = []time.Duration{slices.Min(c.AttrTimeouts)}
+	for _, a := range c.AttrTimeouts {
+		if a > 0 && (q.AttrTimeouts[0] == 0 || a < q.AttrTimeouts[0]) {
+			q.AttrTimeouts[0] = a
+		}
 	}
 	q.Trials = 1
 	q.Observe = min(q.Observe, QuickClusterObserve)

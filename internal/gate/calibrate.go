@@ -52,16 +52,23 @@ func runTrials(trials int, gen Generator, opts Options, cache uCache) (Calibrati
 // noise of that coefficient of variation; the candidate is slower by the
 // factor 1+slowdown. Trials are independent and fixed by (seed, trial).
 func Lognormal(seed uint64, n int, cvs []float64, slowdown float64) Generator {
+	return synthetic(seed, cvs, func(rng *rand.Rand, name string, sigma float64, base, cand Samples) {
+		for r := 0; r < n; r++ {
+			base.Add(name, "sec/op", 1e-3*math.Exp(sigma*rng.NormFloat64()))
+			cand.Add(name, "sec/op", 1e-3*(1+slowdown)*math.Exp(sigma*rng.NormFloat64()))
+		}
+	})
+}
+
+// synthetic is the frame of the simulated generators: one sec/op metric
+// per entry of cvs, named M00, M01, …, with the lognormal sigma of its CV
+// and a random stream fixed by (seed, trial).
+func synthetic(seed uint64, cvs []float64, metric func(rng *rand.Rand, name string, sigma float64, base, cand Samples)) Generator {
 	return func(trial int) (Samples, Samples) {
 		rng := rand.New(rand.NewPCG(seed, uint64(trial)))
 		base, cand := Samples{}, Samples{}
 		for i, cv := range cvs {
-			sigma := math.Sqrt(math.Log1p(cv * cv))
-			name := fmt.Sprintf("M%02d", i)
-			for r := 0; r < n; r++ {
-				base.Add(name, "sec/op", 1e-3*math.Exp(sigma*rng.NormFloat64()))
-				cand.Add(name, "sec/op", 1e-3*(1+slowdown)*math.Exp(sigma*rng.NormFloat64()))
-			}
+			metric(rng, fmt.Sprintf("M%02d", i), math.Sqrt(math.Log1p(cv*cv)), base, cand)
 		}
 		return base, cand
 	}

@@ -1,7 +1,6 @@
 package gate
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 )
@@ -37,32 +36,25 @@ func BestOf(s Samples, opts Options) Samples {
 // taking the core): the noise the min-of-k protocol is built for. The
 // candidate's true cost is 1+slowdown times the base's.
 func Jittered(seed uint64, n, k int, cvs []float64, burst, burstScale, slowdown float64) Generator {
-	return func(trial int) (Samples, Samples) {
-		rng := rand.New(rand.NewPCG(seed, uint64(trial)))
-		base, cand := Samples{}, Samples{}
-		for i, cv := range cvs {
-			sigma := math.Sqrt(math.Log1p(cv * cv))
-			name := fmt.Sprintf("M%02d", i)
-			sample := func(cost float64) float64 {
-				v := cost * math.Exp(sigma*rng.NormFloat64())
-				if rng.Float64() < burst {
-					v += cost * burstScale * rng.Float64()
-				}
-				return v
+	return synthetic(seed, cvs, func(rng *rand.Rand, name string, sigma float64, base, cand Samples) {
+		sample := func(cost float64) float64 {
+			v := cost * math.Exp(sigma*rng.NormFloat64())
+			if rng.Float64() < burst {
+				v += cost * burstScale * rng.Float64()
 			}
-			for range n {
-				for _, side := range []struct {
-					s    Samples
-					cost float64
-				}{{base, 1e-6}, {cand, 1e-6 * (1 + slowdown)}} {
-					round := Samples{}
-					for range k {
-						round.Add(name, "sec/op", sample(side.cost))
-					}
-					side.s.Merge(BestOf(round, Options{}))
+			return v
+		}
+		for range n {
+			for _, side := range []struct {
+				s    Samples
+				cost float64
+			}{{base, 1e-6}, {cand, 1e-6 * (1 + slowdown)}} {
+				round := Samples{}
+				for range k {
+					round.Add(name, "sec/op", sample(side.cost))
 				}
+				side.s.Merge(BestOf(round, Options{}))
 			}
 		}
-		return base, cand
-	}
+	})
 }

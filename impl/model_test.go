@@ -360,6 +360,37 @@ func (m *modelRun) sameLen() {
 	m.tracef("same-len rotate %s #%d -> #%d", id, old, m.cur[id].n)
 }
 
+// adopt presents a never-issued secret (rejected, and remembered by a
+// negative cache), then makes it the token's secret through the API of
+// this or the other process. From then on it is current, so the oracle's
+// "current secret rejected" check covers the negative cache: it may only
+// ever turn a slow reject into a fast one.
+func (m *modelRun) adopt() {
+	id := m.pickID()
+	sec, err := NewSecret()
+	if err != nil {
+		m.fatal(err)
+	}
+	for range 2 {
+		p := modelPick{id, sec}
+		m.check(p, m.verify(p), true)
+	}
+	kind, s := kindAPISelf, m.self
+	if m.r.IntN(2) == 0 {
+		kind, s = kindAPIOther, m.other
+	} else {
+		m.beforeOwnMutation()
+	}
+	if err := s.Set(m.ctx, id, sec); err != nil {
+		m.fatal(err)
+	}
+	if m.cur[id] != nil {
+		m.kill(id, kind)
+	}
+	m.born(id, sec)
+	m.tracef("%s set %s to a secret rejected just before -> #%d", kind, id, m.cur[id].n)
+}
+
 var modelAdvances = []time.Duration{time.Second, 10 * time.Second, 59 * time.Second, time.Minute, 61 * time.Second, 5 * time.Minute}
 
 func (m *modelRun) advance() {
@@ -602,6 +633,7 @@ func runSchedule(t *testing.T, parent string, seed uint64, steps int, st *modelS
 		{30, m.verifyOne},
 		{10, m.verifyConcurrent},
 		{6, m.mutateUnderLoad},
+		{6, m.adopt},
 	}
 	total := 0
 	for _, o := range ops {

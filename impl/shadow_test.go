@@ -72,10 +72,14 @@ func TestHugeShadowRefusedWithoutReading(t *testing.T) {
 	}
 	defer s.Close()
 	for _, name := range Names() {
-		v, _ := New(name, Config{Store: s})
+		v, err := New(name, Config{Store: s})
+		if err != nil {
+			t.Fatal(err)
+		}
 		if _, err := v.Verify(context.Background(), tokA, "x"); !errors.Is(err, ErrRejected) {
 			t.Errorf("%s: %v, want a rejection", name, err)
 		}
+		Close(v)
 	}
 	if _, err := s.Add(context.Background(), tokA); err == nil {
 		t.Error("mutation of an unreadable shadow succeeded")

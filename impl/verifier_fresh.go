@@ -14,7 +14,7 @@ func newFresh(cfg Config) (Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	if w.digests, err = newKeyedDigest(); err != nil {
+	if w.digests, err = newKeyedDigest(digestHMAC); err != nil {
 		w.Close()
 		return nil, err
 	}

@@ -147,7 +147,7 @@ func (c *snapCore) stored(id, secret string) string {
 	if c.digests == nil {
 		return secret
 	}
-	d := c.digests.sum(id, secret)
+	d := c.digests.sumSecret(secret)
 	return string(d[:])
 }
 
@@ -157,7 +157,7 @@ func (c *snapCore) matches(s *snapState, id, secret string) bool {
 		return false
 	}
 	if c.digests != nil {
-		d := c.digests.sum(id, secret)
+		d := c.digests.sumSecret(secret)
 		return len(cached) == len(d) && subtle.ConstantTimeCompare([]byte(cached), d[:]) == 1
 	}
 	return len(cached) == len(secret) && subtle.ConstantTimeCompare([]byte(cached), []byte(secret)) == 1

@@ -136,12 +136,6 @@ func (Layout) DiffFlamegraphVs(variant, verifier, baseline, direction string) st
 	return path.Join(DirFlamegraphs, Slug(variant), fmt.Sprintf("diff-%s-vs-%s-%s.svg", FileVerifier(verifier), FileVerifier(baseline), direction))
 }
 
-// ClusterTimelinePlot is the cluster scenario's rejected-valid timeline
-// plot for one attr_timeout (milliseconds).
-func (Layout) ClusterTimelinePlot(scenario string, attrTimeoutMs int64) string {
-	return path.Join(DirPlots, fmt.Sprintf("cluster-%s-attr%dms.svg", Slug(scenario), attrTimeoutMs))
-}
-
 // VegetaResults is a load window's vegeta results file.
 func (Layout) VegetaResults(variant, verifier string, repeat, stage int) string {
 	return path.Join(DirResults, fmt.Sprintf("%s-%s-r%d-s%d.bin", Slug(variant), FileVerifier(verifier), repeat, stage))

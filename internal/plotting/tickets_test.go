@@ -1,0 +1,39 @@
+package plotting
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/authbench/authbench/internal/results"
+)
+
+// TestClusterTimelines draws one plot per (event, attr_timeout) with a
+// timeline and none for skipped cells.
+func TestClusterTimelines(t *testing.T) {
+	tl := []results.ClusterPoint{{TMs: -250, Total: 10}, {TMs: 0, RejectedValid: 6, Total: 10}, {TMs: 250, RejectedValid: 3, Total: 10}}
+	f := &results.File{Clusters: []results.ClusterRun{
+		{Scenario: "cluster", Event: "key-touch-yesterday", Verifier: "ticket/mtime", AttrTimeoutMs: 1000, Trials: 2, DoubleRotationTrials: 1, Total: 20, Timeline: tl},
+		{Scenario: "cluster", Event: "key-touch-yesterday", Verifier: "ticket/mtime-reopen", AttrTimeoutMs: 1000, Trials: 2, Total: 20, Timeline: tl[:1]},
+		{Scenario: "cluster", Event: "key-touch-yesterday", Verifier: "ticket/mtime", AttrTimeoutMs: 0, Skipped: "no /dev/fuse"},
+		{Scenario: "other", Event: "key-touch-yesterday", Verifier: "ticket/mtime", AttrTimeoutMs: 0, Skipped: "no /dev/fuse"},
+	}}
+	dir := t.TempDir()
+	got, err := ClusterPlots(dir, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{"cluster": {ClusterPlotName("cluster", "key-touch-yesterday", 1000)}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("plots %v, want %v", got, want)
+	}
+	for _, ext := range []string{".png", ".svg"} {
+		if st, err := os.Stat(filepath.Join(dir, want["cluster"][0]+ext)); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", ext, err)
+		}
+	}
+	if n := ClusterPlotName("a/b", "x", 5000); n != "cluster-a_b-x-attr5000ms" {
+		t.Errorf("name %q", n)
+	}
+}

@@ -48,6 +48,36 @@
 //	  - {at: 1s, kind: api-rotate, token: 0, from: self, probe_rate: 50}
 //	  - {at: 2s, kind: coarse-mtime, token: bench@pbs!t1, granularity: 1s}
 //	  - {at: 3s, kind: stale-stat, token: 2, ttl: 1s}
+//
+// Ticket scenarios (issue 12) load PVE login tickets instead of tokens;
+// they name impl/ticket key-cache strategies, measured as verifiers named
+// "ticket/<strategy>" (the caller's known names include them, see
+// TicketNames), and have no tokens, hash, mix, verifiers, events or
+// target:
+//
+//	auth: ticket
+//	strategies: [uncached, mtime]   # default: every known strategy
+//	tickets:
+//	  key_bits: 2048
+//	  mix: {valid: 9, old_key: 0, expired: 1, bad_signature: 1, garbage: 0}
+//	load: {rate: 1000, duration: 1s}
+//
+// A cluster block instead of load makes the scenario seed 002's FUSE
+// experiment (internal/cluster), with no load, server, matrix or control:
+//
+//	auth: ticket
+//	strategies: [mtime, mtime-reopen]
+//	cluster:
+//	  nodes: 3
+//	  events: [key-touch-yesterday]   # or same-second-rotation
+//	  attr_timeouts: [0s, 1s, 5s]     # the matrix dimension
+//	  trials: 2
+//	  rate: 150
+//	  lead: 250ms
+//	  observe: 1500ms
+//	  bucket: 250ms
+//	  ttl: 1s                          # content-ttl's TTL
+//	  key_bits: 2048
 package scenarios
 
 import (

@@ -140,6 +140,16 @@ func TestConcurrentAddFromProcesses(t *testing.T) {
 	}
 }
 
+// TestUsage names the flags the subcommands grew.
+func TestUsage(t *testing.T) {
+	_, _, errs := bench(t, "", "help")
+	for _, want := range []string{"--shard i/n", "--start-at T", "--attack DIR", "--ticket-strategy"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("usage lacks %q:\n%s", want, errs)
+		}
+	}
+}
+
 func TestBadInputExitCodes(t *testing.T) {
 	dir := t.TempDir()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -163,6 +173,10 @@ func TestBadInputExitCodes(t *testing.T) {
 		{"unknown verifier in run", "unknown verifier", []string{"run", "--verifiers", "nope", "--out", dir, "../../scenarios/steady.yaml"}},
 		{"bad shard", "--shard", []string{"run", "--shard", "3/2", "--out", dir, "../../scenarios/steady.yaml"}},
 		{"report of nothing", "results", []string{"report", filepath.Join(dir, "missing")}},
+		{"ticket strategy alone", "go together", []string{"serve", "--shadow", filepath.Join(dir, "s"), "--ticket-strategy", "mtime"}},
+		{"unknown ticket strategy", "unknown key-cache strategy", []string{"serve", "--shadow", filepath.Join(dir, "s"), "--ticket-strategy", "lru", "--authkey-dir", dir}},
+		{"authkey dir is a file", "not a directory", []string{"serve", "--shadow", filepath.Join(dir, "s"), "--addr", "127.0.0.1:0", "--ticket-strategy", "mtime", "--authkey-dir", file}},
+		{"unknown strategy in run", "unknown verifier", []string{"run", "--verifiers", "ticket/lru", "--out", dir, "../../scenarios/steady-ticket.yaml"}},
 		{"unknown command", "unknown command", []string{"frob"}},
 	}
 	for _, c := range cases {

@@ -11,9 +11,12 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fsnotify/fsnotify"
 
 	"github.com/authbench/authbench/impl/cryptpw"
 )
@@ -494,5 +497,32 @@ func TestVerifyErrorsNeverCarrySecrets(t *testing.T) {
 				t.Fatal("log carries the secret")
 			}
 		})
+	}
+}
+
+// TestWatchOverflowForcesCheck: a queue overflow (lost events) forces a
+// check like an event would, and is logged once however often it recurs;
+// events on other files in the directory are ignored.
+func TestWatchOverflowForcesCheck(t *testing.T) {
+	logs := &syncBuffer{}
+	var changes atomic.Int64
+	w := &fsnotify.Watcher{Events: make(chan fsnotify.Event), Errors: make(chan error)}
+	sw := &shadowWatch{w: w, dir: "/srv", name: "token.shadow", onChange: func() { changes.Add(1) },
+		log: slog.New(slog.NewTextHandler(logs, nil)), done: make(chan struct{})}
+	go sw.run()
+	w.Errors <- fsnotify.ErrEventOverflow
+	w.Errors <- fsnotify.ErrEventOverflow
+	w.Events <- fsnotify.Event{Name: "/srv/token.shadow", Op: fsnotify.Write}
+	w.Events <- fsnotify.Event{Name: "/srv/token.shadow.tmp_1", Op: fsnotify.Create}
+	close(w.Events)
+	<-sw.done
+	if got := changes.Load(); got != 3 {
+		t.Errorf("%d forced checks, want 3 (two overflows, one event on the shadow)", got)
+	}
+	if got := strings.Count(logs.String(), "overflowed"); got != 1 {
+		t.Errorf("%d overflow log lines, want 1:\n%s", got, logs.String())
+	}
+	if !sw.degraded.Load() {
+		t.Error("overflow did not mark the watch degraded")
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -209,4 +210,38 @@ var garbageTickets = []string{
 	"PVE:ticket@pve:XYZ::c2ln",
 	"PVE:ticket@pve:5F5E1000::!!!not-base64!!!",
 	"PVE:ticket@pve:FFFFFFFFFFFFFFFFFFFF::c2ln",
+}
+
+// Tickets returns every distinct ticket m sends (URL-decoded cookie
+// values), for the secret-hygiene audit: tickets are credentials and
+// must never show up in anything a run writes.
+func (m *MixTargeter) Tickets() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, ts := range m.targets {
+		for _, t := range ts {
+			for _, c := range t.Header.Values("Cookie") {
+				v, ok := strings.CutPrefix(c, TicketCookie+"=")
+				if !ok {
+					continue
+				}
+				if d, err := url.QueryUnescape(v); err == nil && !seen[d] {
+					seen[d] = true
+					out = append(out, d)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// PrivateKeyMarker is a distinctive piece of k's private key PEM (its
+// first base64 line), for the secret-hygiene audit.
+func PrivateKeyMarker(k *rsa.PrivateKey) string {
+	pem := string(ticket.PrivatePEM(k))
+	lines := strings.Split(pem, "\n")
+	if len(lines) > 1 {
+		return lines[1]
+	}
+	return pem
 }

@@ -6,7 +6,8 @@
 // and scans every file the run wrote wherever it landed — decompressing
 // gzip streams such as pprof profiles first — for every token secret the
 // run created, raw, percent-encoded and base64-encoded at every byte
-// alignment. Further tests check that the diff flame graphs of matrix
+// alignment; a ticket scenario gets the same audit for every ticket it
+// sent and a line of each private auth key. Further tests check that the diff flame graphs of matrix
 // variants exist where results.json says, and that an interrupted run
 // keeps its finished runs and leaves no server process behind.
 package e2e

@@ -117,7 +117,7 @@ func (r *runner) newCell(ctx context.Context, sc *scenarios.Scenario, ts *tokenS
 	}
 	mix := loadgen.Mix{Valid: sc.Mix.Valid, WrongSecret: sc.Mix.WrongSecret, Unknown: sc.Mix.Unknown, Malformed: sc.Mix.Malformed}
 	if isTicket {
-		c.targeter, err = ticketTargeter(c.servers.urls, path, ts.ticketKeys, sc.Tickets.Mix, r.opts.Seed)
+		c.targeter, err = ticketTargeter(c.servers.urls, path, ts.ticketKeys, sc.Tickets.Mix, r.opts.Seed, r.opts.OnSecret)
 	} else {
 		c.targeter, err = multiTargeter(c.servers.urls, path, loadTokens, mix, c.form, r.opts.Seed)
 	}
@@ -167,12 +167,19 @@ func multiTargeter(urls []string, path string, toks []loadgen.Token, mix loadgen
 	})
 }
 
-// ticketTargeter is multiTargeter for PVEAuthCookie tickets signed now.
-func ticketTargeter(urls []string, path string, keys loadgen.TicketKeys, mix scenarios.TicketMix, seed int64) (vegeta.Targeter, error) {
+// ticketTargeter is multiTargeter for PVEAuthCookie tickets signed now;
+// onSecret (if set) is told every ticket, for the secret-hygiene audit.
+func ticketTargeter(urls []string, path string, keys loadgen.TicketKeys, mix scenarios.TicketMix, seed int64, onSecret func(string)) (vegeta.Targeter, error) {
 	tm := loadgen.TicketMix{Valid: mix.Valid, OldKey: mix.OldKey, Expired: mix.Expired, BadSignature: mix.BadSignature, Garbage: mix.Garbage}
 	now := time.Now()
 	return roundRobin(urls, func(i int, u string) (*loadgen.MixTargeter, error) {
-		return loadgen.NewTicketTargeter(u+path, keys, tm, seed+int64(i), now)
+		m, err := loadgen.NewTicketTargeter(u+path, keys, tm, seed+int64(i), now)
+		if err == nil && onSecret != nil {
+			for _, t := range m.Tickets() {
+				onSecret(t)
+			}
+		}
+		return m, err
 	})
 }
 
@@ -259,6 +266,10 @@ func (r *runner) tokens(ctx context.Context, sc *scenarios.Scenario) (*tokenSet,
 		// would cost more than a window.
 		if ts.ticketKeys, err = loadgen.GenerateTicketKeys(sc.Tickets.KeyBits); err != nil {
 			return nil, err
+		}
+		if r.opts.OnSecret != nil {
+			r.opts.OnSecret(loadgen.PrivateKeyMarker(ts.ticketKeys.Current))
+			r.opts.OnSecret(loadgen.PrivateKeyMarker(ts.ticketKeys.Old))
 		}
 	}
 	r.shadows = map[string]*tokenSet{key: ts} // keep one: sets can be large

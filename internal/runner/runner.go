@@ -50,7 +50,8 @@ type Options struct {
 	// Logger gets warnings (never secrets); nil discards.
 	Logger *slog.Logger
 	// OnSecret, if set, is told every plaintext secret the run creates
-	// (tokens and event rotations). Only the secret-hygiene audit uses it,
+	// (tokens and event rotations; for ticket scenarios every ticket sent
+	// and a piece of each private key). Only the secret-hygiene audit uses it,
 	// to scan everything the run wrote for leaks.
 	OnSecret func(secret string)
 }

@@ -273,7 +273,7 @@ func TestInstructionSlowdown(t *testing.T) {
 
 func TestWriteMarkdownGolden(t *testing.T) {
 	cal := &Calibration{Date: "2026-12-01T10:00:00Z", GOOS: "linux", GOARCH: "amd64", NumCPU: 2, Neighbour: true, Slowdown: 0.1, Alpha: 0.05,
-		Bench: CalibrationBench, Samples: 10, SampleTime: "10ms", InstrTime: "100ms", Seconds: 600,
+		Bench: CalibrationBench, Samples: 10, SampleTime: "10ms", InstrTime: "2000x", Seconds: 600,
 		Methods: []MethodResult{
 			{Method: Wall, Unit: "sec/op", Rounds: 20, Trials: 20, MinEffect: 0.05, FalseAlarms: 0, DetectedAll: 12, DetectedAny: 19,
 				CV: map[string]float64{"Verify/ttl/hit-2": 0.031, "Verify/mtime/hit-2": 0.052}, MedianRatio: map[string]float64{"Verify/ttl/hit-2": 1.1, "Verify/mtime/hit-2": 1.09},

@@ -51,9 +51,17 @@ func startNode(t *testing.T, verifier string) (*Node, *Client, string, string) {
 		t.Fatal(err)
 	}
 	st.Close()
+	n := serveNode(t, Config{Shadow: shadow, Verifier: verifier, Cost: 1000, Logger: slog.New(slog.DiscardHandler)})
+	return n, NewClient(n.AdminURL(), nil), id, secret
+}
+
+// serveNode starts cfg on loopback ports and serves it until the test
+// ends.
+func serveNode(t *testing.T, cfg Config) *Node {
+	t.Helper()
+	cfg.Addr, cfg.AdminAddr = "127.0.0.1:0", "127.0.0.1:0"
 	ctx, cancel := context.WithCancel(context.Background())
-	n, err := Start(ctx, Config{Shadow: shadow, Verifier: verifier, Addr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0", Cost: 1000,
-		Logger: slog.New(slog.DiscardHandler)})
+	n, err := Start(ctx, cfg)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -66,7 +74,7 @@ func startNode(t *testing.T, verifier string) (*Node, *Client, string, string) {
 			t.Errorf("serve: %v", err)
 		}
 	})
-	return n, NewClient(n.AdminURL(), nil), id, secret
+	return n
 }
 
 func TestClientRoundTrip(t *testing.T) {

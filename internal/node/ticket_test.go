@@ -2,7 +2,6 @@ package node
 
 import (
 	"bytes"
-	"context"
 	"log/slog"
 	"net/http"
 	"os"
@@ -41,21 +40,8 @@ func startTicketNode(t *testing.T, strategy string) (*Node, loadgen.TicketKeys, 
 		t.Fatal(err)
 	}
 	logBuf := &syncBuf{}
-	ctx, cancel := context.WithCancel(context.Background())
-	n, err := Start(ctx, Config{Shadow: shadow, Verifier: impl.BaselineVerifier, Addr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0", Cost: 1000,
+	n := serveNode(t, Config{Shadow: shadow, Verifier: impl.BaselineVerifier, Cost: 1000,
 		Logger: slog.New(slog.NewTextHandler(logBuf, nil)), TicketStrategy: strategy, AuthkeyDir: keyDir})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- n.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	})
 	return n, keys, keyDir, logBuf
 }
 

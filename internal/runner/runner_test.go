@@ -19,6 +19,11 @@ var known = []string{"uncached", "generation", "mtime", "ttl", "ttl-ctime"}
 
 func parse(t *testing.T, name, src string) *scenarios.Scenario {
 	t.Helper()
+	return parseKnown(t, name, src, known)
+}
+
+func parseKnown(t *testing.T, name, src string, known []string) *scenarios.Scenario {
+	t.Helper()
 	sc, err := scenarios.Parse(name, []byte(src), known)
 	if err != nil {
 		t.Fatal(err)

@@ -17,11 +17,7 @@ var knownTickets = append(append([]string(nil), known...), "ticket/uncached", "t
 
 func parseTickets(t *testing.T, name, src string) *scenarios.Scenario {
 	t.Helper()
-	sc, err := scenarios.Parse(name, []byte(src), knownTickets)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sc
+	return parseKnown(t, name, src, knownTickets)
 }
 
 // TestRunTickets measures ticket strategies in process: every request of

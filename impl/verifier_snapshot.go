@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"math/rand/v2"
 	"os"
 	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/authbench/authbench/impl/cryptpw"
 )
@@ -72,11 +72,18 @@ func (s *snapState) rebuilt() *snapState {
 }
 
 // shardedCounter spreads a hot counter over cache lines so that parallel
-// hits do not bounce one line between cores (the shard is picked with the
-// runtime's per-thread random source).
-type shardedCounter struct{ shards [8]paddedCounter }
+// hits do not bounce one line between cores. The shard comes from the
+// calling goroutine's stack address: free to compute, stable for a
+// goroutine (a server's connection goroutines each keep theirs), and
+// different for goroutines running at once (their stacks are distinct
+// allocations). Any shard is correct; the choice only spreads the writes.
+type shardedCounter struct{ shards [16]paddedCounter }
 
-func (c *shardedCounter) add() { c.shards[rand.Uint32()&7].Add(1) }
+func (c *shardedCounter) add() {
+	var probe byte
+	a := uint64(uintptr(unsafe.Pointer(&probe))) >> 12
+	c.shards[(a*0x9e3779b97f4a7c15)>>60].Add(1)
+}
 func (c *shardedCounter) load() uint64 {
 	var n uint64
 	for i := range c.shards {

@@ -1,7 +1,6 @@
 package scenarios
 
 import (
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -228,17 +227,8 @@ func (k *checker) tickets() {
 		*m = TicketMix{Valid: 1}
 		return
 	}
-	ok := true
-	for _, w := range []struct {
-		path string
-		v    float64
-	}{{"tickets.mix.valid", m.Valid}, {"tickets.mix.old_key", m.OldKey}, {"tickets.mix.expired", m.Expired}, {"tickets.mix.bad_signature", m.BadSignature}, {"tickets.mix.garbage", m.Garbage}} {
-		if math.IsNaN(w.v) || math.IsInf(w.v, 0) || w.v < 0 {
-			k.errf(w.path, "weight must be a finite number >= 0, got %v", w.v)
-			ok = false
-		}
-	}
-	if ok && m.Valid+m.OldKey+m.Expired+m.BadSignature+m.Garbage <= 0 {
+	if k.weights("tickets.mix", []weight{{"valid", m.Valid}, {"old_key", m.OldKey}, {"expired", m.Expired}, {"bad_signature", m.BadSignature}, {"garbage", m.Garbage}}) &&
+		m.Valid+m.OldKey+m.Expired+m.BadSignature+m.Garbage <= 0 {
 		k.errf("tickets.mix", "weights must not all be 0")
 	}
 }

@@ -126,23 +126,33 @@ func (k *checker) hash() {
 	}
 }
 
+// weight is one named mix weight.
+type weight struct {
+	name string
+	v    float64
+}
+
+// weights checks a mix's weights (finite, >= 0), reporting each bad one
+// as group.name, in the order given; false when any was bad.
+func (k *checker) weights(group string, ws []weight) bool {
+	ok := true
+	for _, w := range ws {
+		if math.IsNaN(w.v) || math.IsInf(w.v, 0) || w.v < 0 {
+			k.errf(group+"."+w.name, "weight must be a finite number >= 0, got %v", w.v)
+			ok = false
+		}
+	}
+	return ok
+}
+
 func (k *checker) mix() {
 	m := &k.s.Mix
 	if !k.has("mix") {
 		*m = Mix{Valid: 1}
 		return
 	}
-	ok := true
-	for _, w := range []struct {
-		path string
-		v    float64
-	}{{"mix.valid", m.Valid}, {"mix.wrong_secret", m.WrongSecret}, {"mix.unknown", m.Unknown}, {"mix.malformed", m.Malformed}} {
-		if math.IsNaN(w.v) || math.IsInf(w.v, 0) || w.v < 0 {
-			k.errf(w.path, "weight must be a finite number >= 0, got %v", w.v)
-			ok = false
-		}
-	}
-	if ok && m.Valid+m.WrongSecret+m.Unknown+m.Malformed <= 0 {
+	if k.weights("mix", []weight{{"valid", m.Valid}, {"wrong_secret", m.WrongSecret}, {"unknown", m.Unknown}, {"malformed", m.Malformed}}) &&
+		m.Valid+m.WrongSecret+m.Unknown+m.Malformed <= 0 {
 		k.errf("mix", "weights must not all be 0")
 	}
 }

@@ -20,7 +20,10 @@ const (
 // the uncached slow path, unchanged. It sees neither the generation nor
 // the file, so every change, API or manual, is seen when the cached
 // success expires: its declared bound is the success TTL for everything.
-// Its TTLs run on the wall clock (Config.Clock does not reach it).
+// Its TTLs run on the wall clock (Config.Clock does not reach it). One
+// caveat the bound does not show: a slow path that read the file before a
+// change and finishes after it caches its answer then, so a stale secret
+// can pass for up to the success TTL plus one slow-path duration.
 //
 // Counters: Slow counts hashes (calls into the slow path); Fast counts
 // accepted verifications that did not hash (cache hits and requests that

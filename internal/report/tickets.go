@@ -98,10 +98,11 @@ func clusterTable(d *document, sc string, rows []analysis.ClusterRow) {
 			txt(fmtCount(r.DisagreeTrials, r.Trials)),
 			txt(fmtRejected(r.RejectedValid, r.Total)),
 			txt(fmtPeak(r)),
+			txt(fmtCPU(r.CPUSecondsPer1kReq)),
 			txt(orDash(note)),
 		})
 	}
-	d.table([]string{"strategy", "attr_timeout", "trials", "rotations per trial (1 is correct)", "double rotations [95 % CI]", "nodes disagree", "valid tickets rejected", "worst bucket", "note"}, out)
+	d.table([]string{"strategy", "attr_timeout", "trials", "rotations per trial (1 is correct)", "double rotations [95 % CI]", "nodes disagree", "valid tickets rejected", "worst bucket", "node CPU / request", "note"}, out)
 	d.pClass("note", txt("Each trial: fresh nodes, each with its own FUSE mount of one key directory; the key's mtime set to yesterday on all at once, then every node's rotation check. Intervals are exact (Clopper–Pearson) over trials."))
 }
 

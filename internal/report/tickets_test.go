@@ -27,7 +27,7 @@ func ticketsFixture() *results.File {
 	tl := []results.ClusterPoint{{TMs: 0, RejectedValid: 6, Total: 10}, {TMs: 250, RejectedValid: 3, Total: 10}}
 	return &results.File{Runs: runs, Clusters: []results.ClusterRun{
 		{Scenario: "cluster", Event: "key-touch-yesterday", Verifier: "ticket/mtime", AttrTimeoutMs: 1000, Nodes: 3, Trials: 2,
-			RotationsPerTrial: []int{3, 1}, DoubleRotationTrials: 1, DisagreeTrials: 1, RejectedValid: 9, Total: 40, RejectedValidRatio: 0.225, PeakRejectedValidRatio: 0.6, Timeline: tl},
+			RotationsPerTrial: []int{3, 1}, DoubleRotationTrials: 1, DisagreeTrials: 1, RejectedValid: 9, Total: 40, RejectedValidRatio: 0.225, PeakRejectedValidRatio: 0.6, Timeline: tl, CPUSecondsPer1kReq: 0.9},
 		{Scenario: "cluster", Event: "key-touch-yesterday", Verifier: "ticket/mtime-reopen", AttrTimeoutMs: 1000, Nodes: 3, Trials: 2,
 			RotationsPerTrial: []int{1, 1}, Total: 40, Timeline: tl[:1], FailedTrials: 1},
 		{Scenario: "cluster", Event: "key-touch-yesterday", Verifier: "ticket/mtime", AttrTimeoutMs: 0, Nodes: 3, Skipped: "/dev/fuse missing"},

@@ -67,6 +67,10 @@ type ClusterRun struct {
 	RejectedValidRatio float64 `json:"rejected_valid_ratio"`
 	// PeakRejectedValidRatio is the worst timeline bucket's ratio.
 	PeakRejectedValidRatio float64 `json:"peak_rejected_valid_ratio"`
+	// CPUSecondsPer1kReq is the node processes' CPU (getrusage) per 1000
+	// requests, the mean over finished trials (logins and rotations
+	// included, so it is the cluster's cost, not the hit path's).
+	CPUSecondsPer1kReq float64 `json:"cpu_s_per_1k_req,omitempty"`
 	// Timeline sums the trials' buckets (t_ms from the rotation check;
 	// negative t is the lead-in).
 	Timeline []ClusterPoint `json:"timeline,omitempty"`

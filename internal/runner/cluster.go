@@ -132,11 +132,13 @@ func clusterRuns(sc *scenarios.Scenario, trials []cluster.Trial) []results.Clust
 		c.RejectedValid += t.RejectedValid
 		c.Total += t.Total
 		c.Timeline = addTimeline(c.Timeline, t.Timeline)
+		c.CPUSecondsPer1kReq += t.CPUPer1kReq // summed here, averaged below
 	}
 	for i := range out {
 		c := &out[i]
 		if c.Trials > 0 {
 			c.Skipped = "" // some trials ran: the cell is measured
+			c.CPUSecondsPer1kReq /= float64(c.Trials)
 		}
 		if c.Total > 0 {
 			c.RejectedValidRatio = float64(c.RejectedValid) / float64(c.Total)

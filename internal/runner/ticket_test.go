@@ -99,11 +99,12 @@ func TestClusterRuns(t *testing.T) {
 		return cluster.Trial{Event: cluster.EventTouch, Strategy: strategy, AttrTimeoutMs: attr, Trial: n, Rotations: rot, Disagree: dis,
 			RejectedValid: rej, Total: tot, Timeline: tl}
 	}
+	withCPU := func(tr cluster.Trial, cpu float64) cluster.Trial { tr.CPUPer1kReq = cpu; return tr }
 	trials := []cluster.Trial{
 		tr("mtime", 1000, 0, 2, true, cluster.Point{TMs: -250, RejectedValid: 9, Total: 10}, cluster.Point{TMs: 0, RejectedValid: 5, Total: 10}, cluster.Point{TMs: 250, RejectedValid: 2, Total: 10}),
 		tr("mtime", 1000, 1, 1, false, cluster.Point{TMs: 0, RejectedValid: 1, Total: 10}, cluster.Point{TMs: 250, RejectedValid: 0, Total: 10}),
 		{Event: cluster.EventTouch, Strategy: "mtime", AttrTimeoutMs: 1000, Trial: 2, Error: "node 1: exited"},
-		tr("content-ttl", 1000, 0, 1, false, cluster.Point{TMs: 0, Total: 10}),
+		withCPU(tr("content-ttl", 1000, 0, 1, false, cluster.Point{TMs: 0, Total: 10}), 0.5),
 	}
 	got := clusterRuns(sc, trials)
 	want := []results.ClusterRun{
@@ -113,7 +114,7 @@ func TestClusterRuns(t *testing.T) {
 			Timeline:               []results.ClusterPoint{{TMs: -250, RejectedValid: 9, Total: 10}, {TMs: 0, RejectedValid: 6, Total: 20}, {TMs: 250, RejectedValid: 2, Total: 20}},
 			FailedTrials:           1, Errors: []string{"trial 2: node 1: exited"}},
 		{Scenario: "c", Event: scenarios.ClusterKeyTouchYesterday, Verifier: "ticket/content-ttl", AttrTimeoutMs: 1000, Nodes: 3, Trials: 1,
-			RotationsPerTrial: []int{1}, Total: 10, Timeline: []results.ClusterPoint{{TMs: 0, Total: 10}}},
+			RotationsPerTrial: []int{1}, Total: 10, Timeline: []results.ClusterPoint{{TMs: 0, Total: 10}}, CPUSecondsPer1kReq: 0.5},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("clusterRuns\n got %+v\nwant %+v", got, want)

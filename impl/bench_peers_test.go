@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -164,10 +165,24 @@ func BenchmarkHerd(b *testing.B) {
 // bump) the first verification rejects the old secret, while another
 // goroutine keeps verifying a second token. p50-ms and p99-ms are the
 // measurement the notify and fresh bounds leave open (declared: the TTL).
-// Run with -benchtime 200x.
+// load=saturated keeps both the load and the probe goroutine spinning, so
+// with GOMAXPROCS=2 the watch goroutine waits for the scheduler to preempt
+// one (up to its 10 ms time slice): a server at 100 % CPU. load=yielding
+// lets them yield between verifications, as request handlers blocking on
+// the network do. Run with -benchtime 200x.
 func BenchmarkNotifyEventLatency(b *testing.B) {
 	for _, name := range []string{"notify", "fresh"} {
-		b.Run(name, func(b *testing.B) {
+		for _, load := range []string{"yielding", "saturated"} {
+			b.Run(name+"/load="+load, func(b *testing.B) {
+				notifyLatency(b, name, load == "yielding")
+			})
+		}
+	}
+}
+
+func notifyLatency(b *testing.B, name string, yield bool) {
+	{
+		{
 			s, secret := peersStore(b, []string{tokA, tokB})
 			v := benchVerifier(b, name, s)
 			full, err := ReadShadow(s.Path())
@@ -186,6 +201,9 @@ func BenchmarkNotifyEventLatency(b *testing.B) {
 					}
 					v.Verify(context.Background(), tokB, secret)
 					loadN.Add(1)
+					if yield {
+						runtime.Gosched()
+					}
 				}
 			})
 			var lat []time.Duration
@@ -214,6 +232,9 @@ func BenchmarkNotifyEventLatency(b *testing.B) {
 					if _, err := v.Verify(context.Background(), tokA, secret); err != nil {
 						break
 					}
+					if yield {
+						runtime.Gosched()
+					}
 					if time.Since(done) > 5*time.Second {
 						b.Fatal("manual revoke not seen within 5 s")
 					}
@@ -226,7 +247,7 @@ func BenchmarkNotifyEventLatency(b *testing.B) {
 			q := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))]) / 1e6 }
 			b.ReportMetric(q(0.5), "p50-ms")
 			b.ReportMetric(q(0.99), "p99-ms")
-		})
+		}
 	}
 }
 

@@ -8,6 +8,7 @@
 // run created, raw, percent-encoded and base64-encoded at every byte
 // alignment; a ticket scenario gets the same audit for every ticket it
 // sent and a line of each private auth key. Further tests check that the diff flame graphs of matrix
-// variants exist where results.json says, and that an interrupted run
-// keeps its finished runs and leaves no server process behind.
+// variants exist where results.json says, that an interrupted run
+// keeps its finished runs and leaves no server process behind, and that an
+// interrupted cluster scenario leaves no FUSE mount and no node behind.
 package e2e

@@ -3,8 +3,8 @@ package gate
 import (
 	"bytes"
 	"fmt"
+	"github.com/authbench/authbench/internal/analysis"
 	"io"
-	"math"
 	"os"
 	"slices"
 	"sort"
@@ -358,10 +358,10 @@ func checkHitSpeedup(f *results.File, t Threshold) []Finding {
 	}
 	ratio := func(u, c *agg) (float64, string, bool) {
 		if len(u.cpu) > 0 && len(c.cpu) > 0 {
-			return Median(u.cpu) / Median(c.cpu), "cpu", true
+			return analysis.Median(u.cpu) / analysis.Median(c.cpu), "cpu", true
 		}
 		if len(u.p50) > 0 && len(c.p50) > 0 {
-			return Median(u.p50) / Median(c.p50), "p50", true
+			return analysis.Median(u.p50) / analysis.Median(c.p50), "p50", true
 		}
 		return 0, "", false
 	}
@@ -500,18 +500,6 @@ func sortedNames[V any](m map[string]V) []string {
 	}
 	sort.Strings(names)
 	return names
-}
-
-// Median returns the median of xs (NaN when empty). It is the gate's one
-// median; internal/analysis.Median replaces it once that package lands.
-func Median(xs []float64) float64 {
-	s := slices.Clone(xs)
-	sort.Float64s(s)
-	n := len(s)
-	if n == 0 {
-		return math.NaN()
-	}
-	return (s[(n-1)/2] + s[n/2]) / 2
 }
 
 // WriteFindings prints findings as an aligned table, failures' messages

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/authbench/authbench/internal/analysis"
 	"io"
 	"math"
 	"os"
@@ -233,7 +234,7 @@ func runTrials(ctx context.Context, cfg CalConfig, kind Kind, rounds int, minEff
 			cvs = append(cvs, cv)
 		}
 		for k, rs := range ac.ratios {
-			r.MedianRatio[k.Name] = gate.Median(rs)
+			r.MedianRatio[k.Name] = analysis.Median(rs)
 		}
 		if rec, err := gate.RecommendN(cvs, opts, gate.PowerSpec{Slowdown: cfg.Slowdown, Trials: 200}); err != nil {
 			r.RecommendNote = err.Error()

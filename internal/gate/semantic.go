@@ -3,7 +3,6 @@ package gate
 import (
 	"bytes"
 	"fmt"
-	"github.com/authbench/authbench/internal/analysis"
 	"io"
 	"os"
 	"slices"
@@ -14,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	gatefiles "github.com/authbench/authbench/gate"
+	"github.com/authbench/authbench/internal/analysis"
 	"github.com/authbench/authbench/internal/results"
 )
 

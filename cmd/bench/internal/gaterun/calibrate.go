@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/authbench/authbench/internal/analysis"
 	"io"
 	"math"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authbench/authbench/internal/analysis"
 	"github.com/authbench/authbench/internal/gate"
 )
 

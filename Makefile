@@ -39,10 +39,12 @@ bench: build tools
 bench-quick: build tools
 	$(BIN) run --quick --progress $(SCENARIOS)
 
-# Go microbenchmarks of the verifiers, in benchstat's format.
+# Go microbenchmarks of the verifiers and ticket strategies, in benchstat's
+# format (ns/op, cpu-ns/op, allocations, slow/op).
 bench-go: deps
 	mkdir -p reports
-	$(GO) test -run '^$$' -bench 'Verify|ShadowSize|SlowPathParts' -benchtime 200x -count 5 ./impl/ | tee reports/bench-go.txt
+	$(GO) test -run '^$$' -bench 'Verify|Warm|Flood|Herd|Digest|ShadowSize|SlowPathParts' -count 5 ./impl/ | tee reports/bench-go.txt
+	$(GO) test -run '^$$' -bench 'Ticket' -count 5 ./impl/ticket/ | tee -a reports/bench-go.txt
 
 fuzz: deps
 	./scripts/fuzz.sh $(FUZZTIME)
@@ -50,11 +52,14 @@ fuzz: deps
 fuzz-short: deps
 	./scripts/fuzz.sh 5s
 
-gate: build
+gate: build tools
 	$(BIN) gate --base $${BASE:-origin/main}
 
-gate-calibrate: build
-	$(BIN) gate --calibrate
+# The gate's false-alarm and detection rates on this machine, quiet and with
+# the built-in noisy neighbour (docs/gate.md).
+gate-calibrate: build tools
+	$(BIN) gate --calibrate --out reports/calibration-quiet
+	$(BIN) gate --calibrate --neighbour --out reports/calibration-neighbour
 
 clean:
 	rm -rf bin reports/*/ flamegraphs/*/

@@ -36,7 +36,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("a: &a [*a, *a]\n"))
 	f.Add([]byte("load: {rate: 1e308, duration: 1h}\nmatrix: {tokens: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s, err := Parse("fuzz.yaml", data, knownVerifiers)
+		s, err := Parse("fuzz.yaml", data, knownWithTickets)
 		if (s == nil) == (err == nil) {
 			t.Fatalf("Parse returned scenario %v and error %v", s, err)
 		}

@@ -282,11 +282,15 @@ func buildBench(t *testing.T, dir string) string {
 }
 
 // serversOf lists the live processes running bin as `bench serve`.
-func serversOf(t *testing.T, bin string) []string {
+func serversOf(t *testing.T, bin string) []string { return processesOf(t, bin, "serve") }
+
+// processesOf lists the live processes running bin with subcommand sub
+// (any, if sub is empty).
+func processesOf(t *testing.T, bin, sub string) []string {
 	t.Helper()
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
-		t.Skip("no /proc: cannot look for leftover server processes")
+		t.Skip("no /proc: cannot look for leftover processes")
 	}
 	var out []string
 	for _, e := range ents {
@@ -295,7 +299,7 @@ func serversOf(t *testing.T, bin string) []string {
 			continue
 		}
 		args := strings.Split(string(cmdline), "\x00")
-		if len(args) > 1 && args[0] == bin && args[1] == "serve" {
+		if len(args) > 1 && args[0] == bin && (sub == "" || args[1] == sub) {
 			out = append(out, e.Name())
 		}
 	}

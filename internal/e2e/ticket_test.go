@@ -131,24 +131,7 @@ func TestInterruptClusterUnmounts(t *testing.T) {
 	if left := mountsUnder(t, outRoot); len(left) > 0 {
 		t.Errorf("mounts left behind: %v", left)
 	}
-	if left := childrenOf(t, bin); len(left) > 0 {
+	if left := processesOf(t, bin, ""); len(left) > 0 {
 		t.Errorf("processes of the binary left behind: pids %v", left)
 	}
-}
-
-// childrenOf lists live processes running bin (any subcommand).
-func childrenOf(t *testing.T, bin string) []string {
-	t.Helper()
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		t.Skip("no /proc")
-	}
-	var out []string
-	for _, e := range ents {
-		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err == nil && strings.HasPrefix(string(cmdline), bin+"\x00") {
-			out = append(out, e.Name())
-		}
-	}
-	return out
 }

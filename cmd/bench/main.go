@@ -37,6 +37,7 @@ func commands() []command {
 		{"serve", "--verifier NAME --shadow PATH [--ticket-strategy S --authkey-dir DIR] [--addr A] [--tls] [--pprof-addr A]  run the server", runServe},
 		{"run", "[--quick] [--shard i/n] SCENARIO.yaml...  run scenarios, write reports/<run-id>/", runRun},
 		{"report", "DIR... | --attack DIR...  regenerate (or merge shards into) a report from saved results", runReport},
+		{"compare", "[--tolerance F] RUN_A RUN_B  compare two runs' ratios with intervals (0 agree, 1 disagree, 2 error)", runCompare},
 		{"attack", "--url URL --tokens FILE [--rate R] [--duration D] [--shard i/n] [--start-at T]  load any server", runAttack},
 		{"gate", "--results DIR | --base REF | --baseline OLD.txt --candidate NEW.txt | --calibrate  performance gates", runGate},
 		{"ticket", "cluster [--strategies L] [--attr-timeouts 0s,1s,5s] [--trials N] [--out F] | node | fuse  seed 002 FUSE double-rotation experiment", runTicket},

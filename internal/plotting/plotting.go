@@ -37,8 +37,9 @@ var (
 	plotH = 4.5 * vg.Inch
 )
 
-// All draws every plot for every scenario of f into dir (created if needed)
-// and returns the plot names per scenario.
+// All draws every plot for every scenario of f into dir (created if needed),
+// the cluster timelines (ClusterPlots) included, and returns the plot names
+// per scenario.
 func All(dir string, f *results.File) (map[string][]string, error) {
 	out := map[string][]string{}
 	for _, s := range analysis.Scenarios(f) {
@@ -55,6 +56,14 @@ func All(dir string, f *results.File) (map[string][]string, error) {
 		if len(names) > 0 {
 			out[s] = names
 		}
+	}
+	// Cluster scenarios have no runs, so the loop above never sees them.
+	c, err := ClusterPlots(dir, f)
+	if err != nil {
+		return nil, err
+	}
+	for s, names := range c {
+		out[s] = append(out[s], names...)
 	}
 	return out, nil
 }

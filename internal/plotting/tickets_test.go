@@ -37,3 +37,20 @@ func TestClusterTimelines(t *testing.T) {
 		t.Errorf("name %q", n)
 	}
 }
+
+// TestAllIncludesClusters checks All merges the cluster timelines into its
+// answer (cluster scenarios have no runs of their own).
+func TestAllIncludesClusters(t *testing.T) {
+	f := &results.File{Clusters: []results.ClusterRun{
+		{Scenario: "cluster", Event: "key-touch-yesterday", Verifier: "ticket/mtime", AttrTimeoutMs: 1000, Trials: 1, Total: 10,
+			Timeline: []results.ClusterPoint{{TMs: 0, RejectedValid: 1, Total: 10}}},
+	}}
+	got, err := All(t.TempDir(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{"cluster": {ClusterPlotName("cluster", "key-touch-yesterday", 1000)}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("All = %v, want %v", got, want)
+	}
+}

@@ -161,6 +161,7 @@ func build(dir string, f *results.File, sum analysis.Summary, ovs []analysis.Ove
 	for _, ss := range sum.Scenarios {
 		scenarioSection(d, dir, f, ss, opts.PlotsDir, plots[ss.Name])
 	}
+	ticketSections(d, f, opts.PlotsDir, plots)
 	return d
 }
 

@@ -62,3 +62,33 @@ func TestTicketSections(t *testing.T) {
 		t.Errorf("sections for a token-only run: %+v", empty.Blocks)
 	}
 }
+
+// TestWriteTickets runs the whole Write path on a results file with ticket
+// runs and clusters[]: both sections appear after the token scenarios, and
+// the cluster timeline plots they name were drawn.
+func TestWriteTickets(t *testing.T) {
+	t.Parallel()
+	f := ticketsFixture()
+	dir := t.TempDir()
+	if err := Write(dir, f, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	md := read(t, filepath.Join(dir, MarkdownFile))
+	for _, want := range []string{"## Ticket key caches (PVEAuthCookie)", "### Ticket strategies — steady-ticket", "cluster-cluster-key-touch-yesterday-attr1000ms.png"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report.md: no %q", want)
+		}
+	}
+	if s, tk := strings.Index(md, "## Scenarios"), strings.Index(md, "## Ticket key caches"); s < 0 || tk < s {
+		t.Errorf("ticket sections (%d) are not after the scenarios (%d)", tk, s)
+	}
+	for _, name := range clusterPlotNames(f, "cluster") {
+		if st, err := os.Stat(filepath.Join(dir, results.DirPlots, name+".png")); err != nil || st.Size() == 0 {
+			t.Errorf("cluster plot %s not drawn: %v", name, err)
+		}
+	}
+	html := read(t, filepath.Join(dir, HTMLFile))
+	if !strings.Contains(html, "Ticket key caches") || !strings.Contains(html, "data:image/") {
+		t.Error("index.html lacks the ticket section or its embedded plots")
+	}
+}

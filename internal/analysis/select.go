@@ -91,6 +91,9 @@ func VerifierLess(a, b string) bool {
 		if ba := a == BaselineOf(a); ba != (b == BaselineOf(b)) {
 			return ba
 		}
+		if IsTicket(a) {
+			return ticketLess(a, b)
+		}
 		return a < b
 	}
 	ra, oka := rank(a)

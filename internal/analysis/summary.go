@@ -278,7 +278,10 @@ func judge(iv Interval, threshold float64, ok func(float64) bool) (Verdict, stri
 }
 
 // targets checks the targets for the headline rows of one scenario. A
-// target without data (no control, no CPU samples) is not listed.
+// target without data (no control, no CPU samples) is not listed. The
+// targets are the token verifiers' (crypt share, knee against the
+// control): ticket strategies have no crypt and are judged by the ticket
+// tables, so their rows are skipped in whatever scenario they ran.
 func targets(ss ScenarioSummary) []Target {
 	var out []Target
 	ctrlCapped := false
@@ -286,6 +289,9 @@ func targets(ss ScenarioSummary) []Target {
 		ctrlCapped = true
 	}
 	for _, r := range ss.Rows {
+		if IsTicket(r.Verifier) {
+			continue
+		}
 		if iv := r.VsControl[MetricKnee]; IsCached(r.Verifier) && iv.Valid() && r.Knee.N > 0 {
 			m := fmt.Sprintf("%s (%s vs %s req/s, %s)", FormatRatio(iv), fmtRate(r.Knee.Median), fmtRate(r.Knee.Median/r.KneeRatio), FormatCoverage(iv))
 			v, why := AtLeast(iv, KneeTarget)

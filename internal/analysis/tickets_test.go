@@ -2,8 +2,10 @@ package analysis
 
 import (
 	"math"
+	"slices"
 	"testing"
 
+	"github.com/authbench/authbench/impl/ticket"
 	"github.com/authbench/authbench/internal/results"
 )
 
@@ -86,5 +88,63 @@ func TestClusterTable(t *testing.T) {
 	}
 	if p := rows[1].DoubleRotationRate; p.K != 1 || p.N != 2 {
 		t.Errorf("double rotation rate %+v", p)
+	}
+}
+
+// TestTargetsSkipTickets: the token targets (crypt share, knee against the
+// control) never judge ticket strategies, neither in marked target
+// scenarios nor on the fallback to steady* scenarios of an older file.
+func TestTargetsSkipTickets(t *testing.T) {
+	t.Parallel()
+	build := func(target bool) *results.File {
+		f := &results.File{}
+		for _, v := range []string{results.ControlVerifier, results.BaselineVerifier, "ttl", "ticket/uncached", "ticket/mtime"} {
+			for round := 1; round <= 3; round++ {
+				f.Runs = append(f.Runs,
+					results.Run{Scenario: "steady-ticket", Verifier: v, Phase: results.PhaseConstant, Round: round, Target: target,
+						OfferedRPS: 500, AchievedRPS: 500, SuccessRatio: 1, ExpectedRatio: 1, CPUSecondsPer1kReq: 0.2,
+						CPUShare: results.CPUShare{Crypt: 0.5, Other: 0.5, Samples: 500}},
+					results.Run{Scenario: "steady-ticket", Verifier: v, Phase: results.PhaseKnee, Round: round, Target: target, KneeRPS: 1000})
+			}
+		}
+		return f
+	}
+	for _, tc := range []struct {
+		name   string
+		target bool
+	}{{"marked target scenario", true}, {"fallback to steady*", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := Summarize(build(tc.target), Options{})
+			if len(s.TargetScenarios) != 1 {
+				t.Fatalf("target scenarios %v", s.TargetScenarios)
+			}
+			var token int
+			for _, tg := range s.Targets {
+				if IsTicket(tg.Verifier) {
+					t.Errorf("token target %q applied to %s", tg.Name, tg.Verifier)
+				} else {
+					token++
+				}
+			}
+			if token == 0 {
+				t.Error("no targets for the token verifiers of the same scenario")
+			}
+		})
+	}
+}
+
+// TestVerifierLessTickets orders ticket strategies as impl/ticket lists
+// them, the group's baseline first.
+func TestVerifierLessTickets(t *testing.T) {
+	t.Parallel()
+	var want []string
+	for _, s := range ticket.Strategies() {
+		want = append(want, results.TicketVerifier(s.Name))
+	}
+	got := slices.Clone(want)
+	slices.Reverse(got)
+	SortVerifiers(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("order %v, want %v", got, want)
 	}
 }

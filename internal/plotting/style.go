@@ -11,6 +11,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/authbench/authbench/impl"
+	"github.com/authbench/authbench/impl/ticket"
 	"github.com/authbench/authbench/internal/results"
 )
 
@@ -60,9 +61,11 @@ func familyShape(f impl.Family) draw.GlyphDrawer {
 }
 
 // StyleOf returns verifier v's style: fixed for the controls, by registry
-// position and family for registered verifiers, and by name hash for names
-// the registry does not know (so the choice does not depend on which other
-// verifiers are in a run).
+// position and family for registered verifiers, by position in
+// ticket.Strategies() for ticket strategies (ours drawn as boxes, PVE's as
+// circles, as for the token verifiers), and by name hash for names no
+// registry knows (so the choice does not depend on which other verifiers
+// are in a run).
 func StyleOf(v string) Style {
 	switch v {
 	case results.ControlVerifier:
@@ -73,6 +76,17 @@ func StyleOf(v string) Style {
 	for i, s := range impl.Specs() {
 		if s.Name == v {
 			return Style{Color: palette[i%len(palette)], Shape: familyShape(s.Family)}
+		}
+	}
+	if name, ok := results.TicketStrategy(v); ok {
+		for i, s := range ticket.Strategies() {
+			if s.Name == name {
+				st := Style{Color: palette[i%len(palette)], Shape: draw.CircleGlyph{}}
+				if s.Ours {
+					st.Shape = draw.BoxGlyph{}
+				}
+				return st
+			}
 		}
 	}
 	h := fnv.New32a()

@@ -1,11 +1,15 @@
 package plotting
 
 import (
+	"image/color"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
 
+	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/authbench/authbench/impl/ticket"
 	"github.com/authbench/authbench/internal/results"
 )
 
@@ -52,5 +56,33 @@ func TestAllIncludesClusters(t *testing.T) {
 	want := map[string][]string{"cluster": {ClusterPlotName("cluster", "key-touch-yesterday", 1000)}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("All = %v, want %v", got, want)
+	}
+}
+
+// TestStyleOfTickets: ticket strategies take their colour from their place
+// in ticket.Strategies() (each its own, ticket/uncached the baseline red)
+// and their marker from whether the strategy is ours.
+func TestStyleOfTickets(t *testing.T) {
+	t.Parallel()
+	seen := map[color.RGBA]string{}
+	for i, s := range ticket.Strategies() {
+		v := results.TicketVerifier(s.Name)
+		st := StyleOf(v)
+		if st.Color != palette[i%len(palette)] {
+			t.Errorf("%s: colour %v, want palette[%d]", v, st.Color, i)
+		}
+		if other, dup := seen[st.Color]; dup {
+			t.Errorf("%s and %s share a colour", v, other)
+		}
+		seen[st.Color] = v
+		if want := (s.Ours); (st.Shape == draw.BoxGlyph{}) != want {
+			t.Errorf("%s: shape %T, ours %v", v, st.Shape, s.Ours)
+		}
+	}
+	if StyleOf(results.TicketBaselineVerifier).Color != StyleOf(results.BaselineVerifier).Color {
+		t.Error("the ticket baseline is not drawn like the token baseline")
+	}
+	if (StyleOf("ticket/unknown").Shape != draw.CrossGlyph{}) {
+		t.Error("an unknown ticket strategy is not drawn as an unknown name")
 	}
 }

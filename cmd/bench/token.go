@@ -132,6 +132,7 @@ func verifyFromStdin(ctx context.Context, store *impl.Store, id string, stdin io
 	if err != nil {
 		return err
 	}
+	defer impl.Close(v)
 	_, err = v.Verify(ctx, id, secret)
 	var se *impl.ShadowError
 	switch {

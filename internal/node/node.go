@@ -61,12 +61,16 @@ type Node struct {
 
 	profMu sync.Mutex
 	prof   bytes.Buffer
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Start opens the store, builds the verifier and binds both listeners; the
 // kernel queues connections from then on. Serve then serves them until its
-// context ends (and closes the store).
-func Start(ctx context.Context, cfg Config) (*Node, error) {
+// context ends and releases the node; a node that is never served must be
+// released with Close.
+func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
@@ -74,38 +78,65 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := impl.New(cfg.Verifier, impl.Config{Store: store, TTL: cfg.TTL})
+	v, err := impl.New(cfg.Verifier, impl.Config{Store: store, TTL: cfg.TTL, Logger: cfg.Logger})
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
+	n := &Node{cfg: cfg, store: store, verifier: v, started: time.Now()}
+	// From here every failure releases what is held: the notify and fresh
+	// verifiers own an inotify instance, and a leaked one per failed start
+	// exhausts fs.inotify.max_user_instances in long test runs.
+	defer func() {
+		if err != nil {
+			n.Close()
+		}
+	}()
 	so := server.Options{Verifier: v, Store: store, Logger: cfg.Logger, TLS: cfg.TLS}
 	if cfg.TicketStrategy != "" {
 		auth, err := newTicketAuthority(cfg)
 		if err != nil {
-			store.Close()
 			return nil, err
 		}
 		so.Tickets, so.TicketStrategy = auth, cfg.TicketStrategy
 	}
-	srv, err := server.New(so)
-	if err != nil {
-		store.Close()
+	if n.srv, err = server.New(so); err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, store: store, verifier: v, srv: srv, started: time.Now()}
 	if n.ln, err = listen(cfg.Addr); err != nil {
-		store.Close()
 		return nil, err
 	}
 	if cfg.AdminAddr != "" {
 		if n.adm, err = listen(cfg.AdminAddr); err != nil {
-			n.ln.Close()
-			store.Close()
 			return nil, err
 		}
 	}
 	return n, nil
+}
+
+// Close releases the listeners, the verifier and the store. Serve calls it
+// on return; it is safe to call more than once.
+func (n *Node) Close() error {
+	n.closeOnce.Do(func() {
+		var errs []error
+		for _, ln := range []net.Listener{n.ln, n.adm} {
+			if ln != nil {
+				// Serve has closed them already; only a never-served
+				// node still holds them open.
+				if err := ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+					errs = append(errs, err)
+				}
+			}
+		}
+		if err := impl.Close(n.verifier); err != nil {
+			errs = append(errs, fmt.Errorf("close verifier %s: %w", n.cfg.Verifier, err))
+		}
+		if err := n.store.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close store: %w", err))
+		}
+		n.closeErr = errors.Join(errs...)
+	})
+	return n.closeErr
 }
 
 // newTicketAuthority is the ticket route's verifier. The node only
@@ -165,9 +196,10 @@ func (n *Node) AdminURL() string {
 // Verifier is the node's verifier (for in-process callers and tests).
 func (n *Node) Verifier() impl.Verifier { return n.verifier }
 
-// Serve runs until ctx is cancelled, then shuts both listeners down.
-func (n *Node) Serve(ctx context.Context) error {
-	defer n.store.Close()
+// Serve runs until ctx is cancelled, then shuts both listeners down and
+// closes the node.
+func (n *Node) Serve(ctx context.Context) (err error) {
+	defer func() { err = errors.Join(err, n.Close()) }()
 	var wg sync.WaitGroup
 	errc := make(chan error, 2)
 	wg.Add(1)

@@ -40,6 +40,7 @@ func BenchmarkHandler(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
+			b.Cleanup(func() { impl.Close(v) })
 			s, err := New(Options{Verifier: v, Store: st})
 			if err != nil {
 				b.Fatal(err)

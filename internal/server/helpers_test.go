@@ -42,6 +42,7 @@ func newFixture(t *testing.T, verifier string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { impl.Close(v) })
 	secret, err := st.Add(context.Background(), testID)
 	if err != nil {
 		t.Fatal(err)

@@ -154,6 +154,12 @@ type VerifierStats struct {
 	Resets   uint64 `json:"resets"`
 	Stats    uint64 `json:"stats"`
 	Rejected uint64 `json:"rejected"`
+	// Negative counts rejections a negative cache answered without a
+	// hash (included in Rejected).
+	Negative uint64 `json:"negative"`
+	// Shared counts slow paths that took another request's in-flight
+	// result (single flight) instead of hashing (not in Slow).
+	Shared uint64 `json:"shared"`
 }
 
 // Run is one (scenario, verifier, load point) measurement.

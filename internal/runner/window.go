@@ -279,7 +279,7 @@ func ticketCounters(before, after []server.Stats) (results.VerifierStats, []resu
 }
 
 func toResultStats(s impl.Stats) results.VerifierStats {
-	return results.VerifierStats{Fast: s.Fast, Slow: s.Slow, Fallback: s.Fallback, Resets: s.Resets, Stats: s.Stat, Rejected: s.Rejected}
+	return results.VerifierStats{Fast: s.Fast, Slow: s.Slow, Fallback: s.Fallback, Resets: s.Resets, Stats: s.Stat, Rejected: s.Rejected, Negative: s.Negative, Shared: s.Shared}
 }
 
 func fillFromAttack(run *results.Run, rs *loadgen.Result) {

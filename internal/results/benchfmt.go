@@ -3,6 +3,7 @@ package results
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"golang.org/x/perf/benchfmt"
 )
@@ -12,6 +13,9 @@ import (
 // benchstat and `bench gate --baseline/--candidate` can compare suites:
 //
 //	BenchmarkHTTP/scenario=steady_tokens-100/verifier=ttl/phase=constant 4000 812 p50-µs 2100 p99-µs ...
+//
+// Verifier names keep one name part: ticket/mtime is written
+// verifier=ticket:mtime (results.json keeps ticket/mtime).
 //
 // Knee searches add one BenchmarkKnee line per verifier; knee steps and
 // windows without requests are left out. The lines go through x/perf's
@@ -25,7 +29,7 @@ func WriteBenchFormat(w io.Writer, f *File) error {
 		{Key: "pkg", Value: []byte("authbench/http"), File: true},
 	}
 	for _, r := range f.Runs {
-		name := fmt.Sprintf("scenario=%s/verifier=%s", Slug(r.Scenario), r.Verifier)
+		name := fmt.Sprintf("scenario=%s/verifier=%s", Slug(r.Scenario), benchVerifier(r.Verifier))
 		res := &benchfmt.Result{Config: config}
 		switch r.Phase {
 		case PhaseKnee:
@@ -55,3 +59,8 @@ func WriteBenchFormat(w io.Writer, f *File) error {
 	}
 	return nil
 }
+
+// benchVerifier makes a verifier name one benchmark-name part: benchfmt
+// splits names at '/' into sub-benchmarks, which would turn
+// verifier=ticket/mtime into a part "mtime" with no key.
+func benchVerifier(name string) string { return strings.ReplaceAll(name, "/", ":") }

@@ -75,6 +75,8 @@ func TestBenchFormatParses(t *testing.T) {
 		{Scenario: "steady/tokens=100", Verifier: "ttl", Phase: "constant", Requests: 600, Latency: Latency{P50: 800, P99: 2000}, AchievedRPS: 200, CPUSecondsPer1kReq: 0.25},
 		{Scenario: "steady/tokens=100", Verifier: "ttl", Phase: "knee", KneeRPS: 4800},
 		{Scenario: "steady/tokens=100", Verifier: "ttl", Phase: "knee-step", Requests: 5},
+		{Scenario: "steady-ticket", Verifier: "ticket/mtime", Phase: "constant", Requests: 300, AchievedRPS: 100},
+		{Scenario: "steady-ticket", Verifier: "ticket/mtime", Phase: "knee", KneeRPS: 900},
 	}}
 	var buf bytes.Buffer
 	if err := WriteBenchFormat(&buf, f); err != nil {
@@ -99,6 +101,14 @@ func TestBenchFormatParses(t *testing.T) {
 				}
 			}
 			got[res.Name.String()+" iters"] = float64(res.Iters)
+			// Every sub-benchmark part is key=value: a '/' inside a
+			// value would split it into a part without a key.
+			_, parts := res.Name.Parts()
+			for _, p := range parts {
+				if !bytes.Contains(p, []byte("=")) {
+					t.Errorf("%s: name part %q has no key", res.Name, p)
+				}
+			}
 		}
 	}
 	for k, want := range map[string]float64{
@@ -108,6 +118,8 @@ func TestBenchFormatParses(t *testing.T) {
 		"HTTP/scenario=steady_tokens-100/verifier=ttl/phase=constant achieved-req/s": 200,
 		"HTTP/scenario=steady_tokens-100/verifier=ttl/phase=constant cpu-ms/req":     0.25,
 		"Knee/scenario=steady_tokens-100/verifier=ttl knee-req/s":                    4800,
+		"HTTP/scenario=steady-ticket/verifier=ticket:mtime/phase=constant iters":     300,
+		"Knee/scenario=steady-ticket/verifier=ticket:mtime knee-req/s":               900,
 	} {
 		if g, ok := got[k]; !ok || g != want {
 			t.Errorf("%s = %v (present %v), want %v", k, g, ok, want)
@@ -116,8 +128,8 @@ func TestBenchFormatParses(t *testing.T) {
 	if err := r.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if n != 2 {
-		t.Errorf("%d benchmark lines, want 2 (knee steps are not results)", n)
+	if n != 4 {
+		t.Errorf("%d benchmark lines, want 4 (knee steps are not results)", n)
 	}
 }
 

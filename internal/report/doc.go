@@ -10,6 +10,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/authbench/authbench/internal/flame"
 )
 
 // The report is built once as a small document model and rendered twice,
@@ -113,6 +115,10 @@ var mdEscaper = strings.NewReplacer(
 // mdURL percent-encodes each path segment so spaces and parentheses in file
 // names do not break markdown links.
 func mdURL(p string) string {
+	p, frag, hasFrag := strings.Cut(p, "#") // a fragment (flame.svg#s=cryptpw) is not a path
+	if hasFrag {
+		return mdURL(p) + "#" + url.PathEscape(frag)
+	}
 	segs := strings.Split(p, "/")
 	for i, s := range segs {
 		segs[i] = url.PathEscape(s)
@@ -251,7 +257,7 @@ table#headline { font-size: 12px; }
 {{end}}</tbody></table>
 {{- else if eq .Kind "list"}}<ul{{with .Class}} class="{{.}}"{{end}}>{{range .Items}}<li>{{template "cell" .}}</li>{{end}}</ul>
 {{- else if eq .Kind "img"}}{{if .Src}}<div><a href="{{.Link}}"><img class="plot{{with .Class}} {{.}}{{end}}" alt="{{.Alt}}" src="{{.Src}}"></a></div>{{end}}
-{{- else if eq .Kind "embed"}}{{if .Src}}<details><summary>{{.Alt}}</summary><img class="flame" alt="flame graph" src="{{.Src}}"></details>{{else if .TooLarge}}<p>{{.Alt}}: <a href="{{.Path}}">{{.Path}}</a> (too large to embed)</p>{{end}}
+{{- else if eq .Kind "embed"}}{{if .Src}}<details><summary>{{.Alt}}</summary><a href="{{.Path}}" title="open the interactive graph (zoom, search)"><img class="flame" alt="flame graph" src="{{.Src}}"></a></details>{{else if .TooLarge}}<p>{{.Alt}}: <a href="{{.Path}}">{{.Path}}</a> (too large to embed)</p>{{end}}
 {{- end}}{{end}}
 `
 
@@ -267,7 +273,7 @@ func (d *document) html(dir string, maxEmbed, budget int64) ([]byte, error) {
 		bl := &view.Blocks[i]
 		switch bl.Kind {
 		case kImage:
-			src, err := dataURI(dir, smaller(dir, bl.Path, bl.Link), -1)
+			src, err := dataURI(dir, smaller(dir, bl.Path, bl.Link), -1, nil)
 			if err != nil {
 				return nil, err
 			}
@@ -277,7 +283,9 @@ func (d *document) html(dir string, maxEmbed, budget int64) ([]byte, error) {
 				bl.TooLarge = true
 				continue
 			}
-			src, err := dataURI(dir, bl.Path, min(maxEmbed, budget))
+			// Browsers run no script inside <img>: the embedded copy is
+			// static, the link on it opens the interactive file.
+			src, err := dataURI(dir, bl.Path, min(maxEmbed, budget), flame.StaticCopy)
 			if err != nil {
 				return nil, err
 			}
@@ -303,20 +311,19 @@ func smaller(dir, a, b string) string {
 	return a
 }
 
-// dataURI reads dir/rel and returns it as a base64 data: URI, or "" when it
-// is larger than limit (limit < 0: no limit).
-func dataURI(dir, rel string, limit int64) (template.URL, error) {
-	p := filepath.Join(dir, filepath.FromSlash(rel))
-	st, err := os.Stat(p)
+// dataURI reads dir/rel, passes it through transform when not nil, and
+// returns it as a base64 data: URI, or "" when the (transformed) data is
+// larger than limit (limit < 0: no limit).
+func dataURI(dir, rel string, limit int64, transform func([]byte) []byte) (template.URL, error) {
+	data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
 	if err != nil {
 		return "", fmt.Errorf("embed %s: %w", rel, err)
 	}
-	if limit >= 0 && st.Size() > limit {
+	if transform != nil {
+		data = transform(data)
+	}
+	if limit >= 0 && int64(len(data)) > limit {
 		return "", nil
-	}
-	data, err := os.ReadFile(p)
-	if err != nil {
-		return "", fmt.Errorf("embed %s: %w", rel, err)
 	}
 	mime := "image/png"
 	if strings.EqualFold(path.Ext(rel), ".svg") {

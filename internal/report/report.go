@@ -664,12 +664,12 @@ func filesSection(d *document, dir string, runs []results.Run) {
 				diffs = append(diffs, c)
 			}
 		}
-		if r.Profile == "" && r.Flamegraph == "" && r.Folded == "" && r.ResultsFile == "" {
+		if r.Profile == "" && r.Flamegraph == "" && r.Folded == "" && r.ResultsFile == "" && r.Speedscope == "" {
 			continue
 		}
 		rows = append(rows, cell2{
 			cell{{Text: r.Verifier, Strong: true}}, txt(fmtNum(r.OfferedRPS) + phaseSuffix(r)), txt(strconv.Itoa(analysis.Unit(r))),
-			fileLink(dir, "flame graph", r.Flamegraph), fileLink(dir, "profile", r.Profile),
+			flameLinks(dir, r), fileLink(dir, "speedscope", r.Speedscope), fileLink(dir, "profile", r.Profile),
 			fileLink(dir, "folded", r.Folded), fileLink(dir, "vegeta results", r.ResultsFile),
 		})
 		if ok, exists := local(dir, r.Flamegraph); ok && exists {
@@ -682,13 +682,30 @@ func filesSection(d *document, dir string, runs []results.Run) {
 	}
 	d.h(3, "Flame graphs and profiles")
 	if len(rows) > 0 {
-		d.table([]string{"verifier", "offered", "round", "flame graph", "profile", "folded", "vegeta results"}, rows)
+		d.table([]string{"verifier", "offered", "round", "flame graph", "speedscope", "profile", "folded", "vegeta results"}, rows)
+		d.pClass("note", txt("Open a flame graph file to zoom (click a frame) and search (Ctrl-F); “crypt” opens it with the crypt share highlighted. "+
+			"Embedded copies below are static pictures. speedscope.app opens the speedscope, profile and folded files."))
 	}
 	if len(diffs) > 0 {
 		d.p(txt("Differential flame graphs (grown: more samples than uncached, shrunk: fewer):"))
 		d.list(diffs)
 	}
 	d.Blocks = append(d.Blocks, embeds...)
+}
+
+// cryptSearch is the flame graph search (flame.js reads "#s=") that
+// highlights the password hash: every crypt frame is in impl/cryptpw.
+const cryptSearch = "#s=cryptpw"
+
+// flameLinks links a run's flame graph and, for token verifiers (the
+// controls and ticket strategies hash nothing), the same file opened with
+// the crypt share highlighted.
+func flameLinks(dir string, r results.Run) cell {
+	c := fileLink(dir, "flame graph", r.Flamegraph)
+	if ok, exists := local(dir, r.Flamegraph); ok && exists && !analysis.IsTicket(r.Verifier) && !analysis.IsControl(r.Verifier) {
+		c = append(c, span{Text: " · "}, span{Text: "crypt", Href: path.Clean(filepath.ToSlash(r.Flamegraph)) + cryptSearch})
+	}
+	return c
 }
 
 // local reports whether rel is a relative path inside dir, and whether the file exists.

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"bytes"
+	"encoding/base64"
 	"flag"
 	"fmt"
 	"net/url"
@@ -12,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/authbench/authbench/internal/analysis"
+	"github.com/authbench/authbench/internal/flame"
 	"github.com/authbench/authbench/internal/results"
 )
 
@@ -56,7 +59,7 @@ func reportDir(t *testing.T, f *results.File) string {
 	}
 	write(results.MicrobenchFile, string(bench))
 	for _, r := range f.Runs {
-		paths := []string{r.Profile, r.Folded, r.Flamegraph, r.ResultsFile}
+		paths := []string{r.Profile, r.Folded, r.Flamegraph, r.ResultsFile, r.Speedscope}
 		if r.DiffFlamegraphs != nil {
 			paths = append(paths, r.DiffFlamegraphs.Grown, r.DiffFlamegraphs.Shrunk)
 		}
@@ -117,6 +120,8 @@ func TestWrite(t *testing.T) {
 		{"short of target", "⚠️ short"},
 		{"short list", "offered 500 req/s, achieved 470 req/s"},
 		{"flame graph link", "flamegraphs/steady_tokens-100/generation-r0.svg"},
+		{"crypt highlighted", "(flamegraphs/steady_tokens-100/uncached-r0.svg#s=cryptpw)"},
+		{"speedscope link", "[speedscope](flamegraphs/steady_tokens-100/ttl-r0.speedscope.json)"},
 		{"diff link", "flamegraphs/steady_tokens-100/diff-generation-vs-uncached-grown.svg"},
 		{"missing profile", "(missing)"},
 		{"plot", "plots/knee-steady_tokens-100.png"},
@@ -154,6 +159,8 @@ func TestWrite(t *testing.T) {
 		{"embedded png or svg plot", `<img class="plot" alt="`},
 		{"embedded flame graph", `src="data:image/svg`}, // "+" is written as &#43;
 		{"large flame graph linked", "too large to embed"},
+		{"embedded copy opens the file", `title="open the interactive graph (zoom, search)"><img class="flame"`},
+		{"crypt link", `href="flamegraphs/steady_tokens-100/uncached-r0.svg#s=cryptpw"`},
 		{"note escaped", "&lt;script&gt;"},
 	} {
 		if !strings.Contains(html, tc.want) {
@@ -177,6 +184,9 @@ func TestWrite(t *testing.T) {
 			t.Errorf("image not embedded: %.60s", m[1])
 		}
 	}
+	if strings.Contains(md, "noauth-r0.svg#s=") {
+		t.Error("the control's flame graph is linked with a crypt search")
+	}
 
 	// Every local link of both files resolves to a file in the run dir,
 	// the matrix variant's slugged diff flame graphs included.
@@ -191,7 +201,7 @@ func TestWrite(t *testing.T) {
 	} {
 		diffs := 0
 		for _, m := range tc.links {
-			rel := strings.ReplaceAll(m[1], "&#43;", "+")
+			rel, _, _ := strings.Cut(strings.ReplaceAll(m[1], "&#43;", "+"), "#") // a search fragment is not part of the file
 			if unesc, err := unescapePath(rel); err == nil {
 				rel = unesc
 			}
@@ -334,5 +344,42 @@ func TestEmbedBudget(t *testing.T) {
 	}
 	if n := strings.Count(string(html), "too large to embed"); n != 4 {
 		t.Errorf("%d flame graphs linked, want 4", n)
+	}
+}
+
+// TestEmbedStatic: an embedded flame graph is the static copy (browsers
+// run no script inside <img>); the file it links keeps its script.
+func TestEmbedStatic(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	stacks, err := flame.ReadFolded(strings.NewReader("main;impl/cryptpw.Verify 700\nmain;net/http.serve 300\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := flame.RenderSVG(&b, stacks, flame.Options{Title: "uncached", Unit: "nanoseconds"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "f.svg"), b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := &document{Blocks: []block{{Kind: kEmbed, Path: "f.svg", Alt: "f"}}}
+	html, err := d.html(dir, DefaultMaxEmbedBytes, DefaultEmbedBudget)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`src="data:image/svg\+xml;base64,([^"]+)"`).FindSubmatch(bytes.ReplaceAll(html, []byte("&#43;"), []byte("+")))
+	if m == nil {
+		t.Fatalf("no embedded flame graph in %s", html)
+	}
+	svg, err := base64.StdEncoding.DecodeString(string(m[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(svg, []byte("<script")) || !bytes.Contains(svg, []byte("cryptpw.Verify")) {
+		t.Errorf("embedded copy is not the static graph:\n%s", svg)
+	}
+	if !bytes.Contains(html, []byte(`<a href="f.svg"`)) {
+		t.Error("the embedded copy does not link the interactive file")
 	}
 }

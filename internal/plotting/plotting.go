@@ -15,6 +15,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -71,8 +72,11 @@ func All(dir string, f *results.File) (map[string][]string, error) {
 // Knee draws the sustained throughput per verifier of one scenario as bars
 // (median over repeats, min–max error bars) with the no-auth control and
 // the knee target (analysis.KneeTarget × control) as reference lines.
+// Only knee searches are drawn: a fixed-rate scenario's best achieved rate
+// is its offered rate, so its bars would show the scenario file, not the
+// verifiers; such a scenario gets no knee plot.
 func Knee(dir string, f *results.File, scenario string) ([]string, error) {
-	knees := analysis.Knees(analysis.ScenarioRuns(f, scenario))
+	knees := slices.DeleteFunc(analysis.Knees(analysis.ScenarioRuns(f, scenario)), func(k analysis.KneeStat) bool { return !k.FromSearch })
 	if len(knees) == 0 {
 		return nil, nil
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/plot/vg/draw"
@@ -81,9 +82,9 @@ func TestPlotsWritten(t *testing.T) {
 	}
 	want := map[string][]string{
 		"steady":     {"knee-steady", "latency-steady", "cpushare-steady", "cpucost-steady", "staleness-steady-revoke-api"},
-		"tokens":     {"knee-tokens", "tokens-tokens"}, // no latencies, CPU or revocations there
-		"contention": {"knee-contention", "fallback-contention"},
-		"multiproc":  {"knee-multiproc", "resets-multiproc"},
+		"tokens":     {"tokens-tokens"}, // fixed rates: no knee; no latencies, CPU or revocations there
+		"contention": {"fallback-contention"},
+		"multiproc":  {"resets-multiproc"},
 	}
 	if len(got) != len(want) {
 		t.Errorf("scenarios %v, want %d", got, len(want))
@@ -112,6 +113,7 @@ func TestPlotsSkipped(t *testing.T) {
 		scenario string
 	}{
 		{"knee unknown scenario", Knee, "absent"},
+		{"knee fixed-rate scenario", Knee, "tokens"},
 		{"latency unknown scenario", Latency, "absent"},
 		{"cpushare no samples", CPUShare, "tokens"},
 		{"cpucost no cost", CPUCost, "tokens"},
@@ -259,5 +261,32 @@ func TestLabelGroups(t *testing.T) {
 	}
 	if want := []string{"uncached", "mtime, generation", "ttl"}; !slices.Equal(got, want) {
 		t.Errorf("labels %v, want %v", got, want)
+	}
+}
+
+// TestKneeOnlySearched: in a scenario where only some verifiers ran a knee
+// search, the knee plot has bars for those alone (a fixed-rate verifier's
+// best rate is its offered rate, not a knee).
+func TestKneeOnlySearched(t *testing.T) {
+	t.Parallel()
+	f := &results.File{Runs: []results.Run{
+		{Scenario: "mixed", Verifier: results.ControlVerifier, Phase: results.PhaseKnee, OfferedRPS: 4000, AchievedRPS: 4000, SuccessRatio: 1, KneeRPS: 3900},
+		{Scenario: "mixed", Verifier: "generation", Phase: results.PhaseKnee, OfferedRPS: 4000, AchievedRPS: 3800, SuccessRatio: 1, KneeRPS: 3700},
+		{Scenario: "mixed", Verifier: "mtime-fixedrate", Phase: results.PhaseConstant, OfferedRPS: 500, AchievedRPS: 500, SuccessRatio: 1},
+	}}
+	dir := t.TempDir()
+	got, err := Knee(dir, f, "mixed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, []string{"knee-mixed"}) {
+		t.Fatalf("plots %v", got)
+	}
+	svg, err := os.ReadFile(filepath.Join(dir, "knee-mixed.svg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(svg), "generation") || strings.Contains(string(svg), "mtime-fixedrate") {
+		t.Error("knee plot bars: want generation's search, not the fixed-rate verifier")
 	}
 }

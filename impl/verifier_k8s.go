@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/authbench/authbench/impl/k8scache"
 )
@@ -20,6 +21,8 @@ const (
 // the uncached slow path, unchanged. It sees neither the generation nor
 // the file, so every change, API or manual, is seen when the cached
 // success expires: its declared bound is the success TTL for everything.
+// The success TTL is Config.SuccessTTL, else Config.TTL, else
+// kube-apiserver's default.
 // Its TTLs run on the wall clock (Config.Clock does not reach it). One
 // caveat the bound does not show: a slow path that read the file before a
 // change and finishes after it caches its answer then, so a stale secret
@@ -36,8 +39,12 @@ type k8sVerifier struct {
 }
 
 func newK8s(cfg Config) (Verifier, error) {
+	if cfg.SuccessTTL < 0 {
+		// Refused here too: k8sSuccessTTL would otherwise replace it.
+		return nil, fmt.Errorf("k8s: negative success TTL %s", cfg.SuccessTTL)
+	}
 	v := &k8sVerifier{base: base{name: "k8s", store: cfg.Store, bound: k8sBound(cfg)}}
-	c, err := k8scache.New(k8sChecker{v}, k8scache.Options{SuccessTTL: cfg.SuccessTTL, FailureTTL: cfg.FailureTTL})
+	c, err := k8scache.New(k8sChecker{v}, k8scache.Options{SuccessTTL: k8sSuccessTTL(cfg), FailureTTL: cfg.FailureTTL})
 	if err != nil {
 		return nil, err
 	}
@@ -45,12 +52,22 @@ func newK8s(cfg Config) (Verifier, error) {
 	return v, nil
 }
 
-func k8sBound(cfg Config) Bound {
-	ttl := cfg.SuccessTTL
-	if ttl <= 0 {
-		ttl = K8sDefaultSuccessTTL
+// k8sSuccessTTL is the success TTL the peer runs with: SuccessTTL if set,
+// else the TTL the ttl family gets (a scenario's server.ttl, so a short
+// window applies to the peer too and its probes converge within the
+// event's window), else kube-apiserver's 10 s.
+func k8sSuccessTTL(cfg Config) time.Duration {
+	switch {
+	case cfg.SuccessTTL > 0:
+		return cfg.SuccessTTL
+	case cfg.TTL > 0:
+		return cfg.TTL
 	}
-	s := Staleness{Max: ttl}
+	return K8sDefaultSuccessTTL
+}
+
+func k8sBound(cfg Config) Bound {
+	s := Staleness{Max: k8sSuccessTTL(cfg)}
 	return Bound{APISameProcess: s, APIOtherProcess: s, ManualEdit: s, SameLenRestore: s}
 }
 

@@ -34,7 +34,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	admin := fs.String("admin-addr", "", "loopback address for pprof, counters and bench admin (empty: off)")
 	fs.StringVar(admin, "pprof-addr", "", "alias of --admin-addr")
 	tls := fs.Bool("tls", false, "serve HTTPS with a self-signed certificate made at start")
-	ttl := fs.Duration("ttl", impl.DefaultTTL, "ttl verifier's metadata window")
+	ttl := fs.Duration("ttl", 0, fmt.Sprintf("TTL of the ttl family's metadata window and of k8s' success cache (0: each verifier's default, %s and %s)", impl.DefaultTTL, impl.K8sDefaultSuccessTTL))
 	scheme := fs.String("scheme", "sha256", "hash scheme for secrets made through the admin API")
 	cost := fs.Int("cost", 0, "hash cost for those secrets (0 = default)")
 	strategy := fs.String("ticket-strategy", "", "also serve "+server.PathTicketVersion+" behind PVEAuthCookie tickets with this key-cache strategy: "+strings.Join(ticketStrategyNames(), ", "))

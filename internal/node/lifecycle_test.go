@@ -31,18 +31,20 @@ func inotifyInstances(t *testing.T) int {
 	return n
 }
 
-func newShadow(t *testing.T) string {
+// newShadow writes a token.shadow with one token and returns its path,
+// the token id and its secret.
+func newShadow(t *testing.T) (path, id, secret string) {
 	t.Helper()
-	shadow := filepath.Join(t.TempDir(), "token.shadow")
-	st, err := impl.OpenStore(shadow, impl.StoreOptions{Cost: 1000})
+	path, id = filepath.Join(t.TempDir(), "token.shadow"), "bench@pbs!t0"
+	st, err := impl.OpenStore(path, impl.StoreOptions{Cost: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Add(context.Background(), "bench@pbs!t0"); err != nil {
+	defer st.Close()
+	if secret, err = st.Add(context.Background(), id); err != nil {
 		t.Fatal(err)
 	}
-	st.Close()
-	return shadow
+	return path, id, secret
 }
 
 // TestNodeReleasesVerifier checks that every way a node ends (served and
@@ -99,7 +101,8 @@ func TestNodeReleasesVerifier(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, verifier := range []string{"notify", "fresh"} {
 				before := inotifyInstances(t)
-				tc.run(t, Config{Shadow: newShadow(t), Verifier: verifier, Cost: 1000,
+				shadow, _, _ := newShadow(t)
+				tc.run(t, Config{Shadow: shadow, Verifier: verifier, Cost: 1000,
 					Addr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
 				if after := inotifyInstances(t); after != before {
 					t.Errorf("%s: %d inotify instances before, %d after", verifier, before, after)
@@ -120,7 +123,7 @@ func TestNodeLoggerReachesVerifier(t *testing.T) {
 		defer mu.Unlock()
 		return buf.Write(p)
 	}), nil))
-	shadow := newShadow(t)
+	shadow, _, _ := newShadow(t)
 	serveNode(t, Config{Shadow: shadow, Verifier: "notify", Cost: 1000, Logger: logger})
 	dir := filepath.Dir(shadow)
 	moved := dir + ".moved"
@@ -148,3 +151,57 @@ func TestNodeLoggerReachesVerifier(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestK8sTakesServerTTL checks that a node's --ttl (a scenario's
+// server.ttl) is the k8s peer's success TTL too, in its declared and its
+// built bound, and that a change another process makes is seen once it
+// has passed.
+func TestK8sTakesServerTTL(t *testing.T) {
+	for _, tc := range []struct {
+		ttl, want time.Duration
+	}{
+		{0, impl.K8sDefaultSuccessTTL},
+		{300 * time.Millisecond, 300 * time.Millisecond},
+	} {
+		t.Run(tc.ttl.String(), func(t *testing.T) {
+			n, _, id, secret := startNodeTTL(t, "k8s", tc.ttl)
+			declared, err := impl.DeclaredBound("k8s", impl.Config{TTL: tc.ttl})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := impl.Staleness{Max: tc.want}
+			if b := n.Verifier().Bound(); b != declared || b.ManualEdit != want || b.APIOtherProcess != want {
+				t.Errorf("built bound %+v, declared %+v, want %s for every change", b, declared, tc.want)
+			}
+			if tc.ttl == 0 {
+				return
+			}
+			ctx := context.Background()
+			if _, err := n.Verifier().Verify(ctx, id, secret); err != nil {
+				t.Fatalf("fresh secret rejected: %v", err)
+			}
+			// Revoke from another process's store: k8s sees no
+			// generation, only its success entry expiring.
+			other, err := impl.OpenStore(n.cfg.Shadow, impl.StoreOptions{Cost: 1000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer other.Close()
+			if err := other.Delete(ctx, id); err != nil {
+				t.Fatal(err)
+			}
+			// Far inside the 10 s default, so passing means the short TTL
+			// was used.
+			deadline := time.Now().Add(impl.K8sDefaultSuccessTTL / 2)
+			for {
+				if _, err := n.Verifier().Verify(ctx, id, secret); err != nil {
+					return
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("revoked secret still accepted after %s with a %s TTL", impl.K8sDefaultSuccessTTL/2, tc.ttl)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		})
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -40,18 +39,14 @@ func TestStatFilterFor(t *testing.T) {
 // the token id and its secret.
 func startNode(t *testing.T, verifier string) (*Node, *Client, string, string) {
 	t.Helper()
-	shadow := filepath.Join(t.TempDir(), "token.shadow")
-	st, err := impl.OpenStore(shadow, impl.StoreOptions{Cost: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	const id = "bench@pbs!t0"
-	secret, err := st.Add(context.Background(), id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
-	n := serveNode(t, Config{Shadow: shadow, Verifier: verifier, Cost: 1000, Logger: slog.New(slog.DiscardHandler)})
+	return startNodeTTL(t, verifier, 0)
+}
+
+// startNodeTTL is startNode with a verifier TTL (0 = default).
+func startNodeTTL(t *testing.T, verifier string, ttl time.Duration) (*Node, *Client, string, string) {
+	t.Helper()
+	shadow, id, secret := newShadow(t)
+	n := serveNode(t, Config{Shadow: shadow, Verifier: verifier, TTL: ttl, Cost: 1000, Logger: slog.New(slog.DiscardHandler)})
 	return n, NewClient(n.AdminURL(), nil), id, secret
 }
 

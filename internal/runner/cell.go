@@ -35,6 +35,18 @@ type cell struct {
 	windows  int // measured windows so far (the Run's repeat counter)
 }
 
+// verifierTTL is the TTL the cell's verifier is built with. A scenario
+// that keeps PBS's 60 s passes 0, "each verifier's default", so that the
+// k8s peer keeps kube-apiserver's 10 s success TTL; a shorter server.ttl
+// applies to the peer as well (impl.Config.TTL), so its probes converge
+// inside the window like the ttl family's.
+func verifierTTL(sc *scenarios.Scenario) time.Duration {
+	if sc.Server.TTL == impl.DefaultTTL {
+		return 0
+	}
+	return sc.Server.TTL
+}
+
 func (r *runner) newCell(ctx context.Context, sc *scenarios.Scenario, ts *tokenSet, name string) (c *cell, err error) {
 	c = &cell{name: name, rate: sc.Load.Rate}
 	defer func() {
@@ -66,7 +78,7 @@ func (r *runner) newCell(ctx context.Context, sc *scenarios.Scenario, ts *tokenS
 		serverVerifier, path = results.BaselineVerifier, server.PathNoAuthVersion
 	} else {
 		// Declared data: no verifier is built on the runner's store.
-		if c.bound, err = impl.DeclaredBound(name, impl.Config{TTL: sc.Server.TTL}); err != nil {
+		if c.bound, err = impl.DeclaredBound(name, impl.Config{TTL: verifierTTL(sc)}); err != nil {
 			return nil, err
 		}
 	}
@@ -76,7 +88,7 @@ func (r *runner) newCell(ctx context.Context, sc *scenarios.Scenario, ts *tokenS
 		}
 	}
 	cfg := node.Config{
-		Shadow: shadow, Verifier: serverVerifier, TTL: sc.Server.TTL, TLS: sc.Server.TLS,
+		Shadow: shadow, Verifier: serverVerifier, TTL: verifierTTL(sc), TLS: sc.Server.TLS,
 		Scheme: scheme, Cost: sc.Hash.Cost,
 	}
 	if isTicket {

@@ -18,6 +18,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/authbench/authbench/internal/browser"
 	"github.com/authbench/authbench/internal/report"
 	"github.com/authbench/authbench/internal/results"
 	"github.com/authbench/authbench/loadgen"
@@ -33,6 +34,7 @@ func runReport(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	fl.Usage = func() {
 		fmt.Fprint(fl.Output(), `usage: bench report [--out DIR] RUNDIR...
        bench report --attack [--out DIR] DIR|FILE.shard.json...
+       bench report --check DIR
 
 Without --attack: regenerate the report of one run directory in place, or
 merge the run directories of a sharded suite (bench run --shard) into --out.
@@ -47,11 +49,20 @@ latency distribution of all requests together (computed from the merged
 results, not by averaging percentiles). Duplicate or mismatched shards are
 an error; missing ones are reported.
 
+With --check: open DIR/index.html in headless Chromium and check it (no
+console errors, every image decoded, every local link resolving, nothing
+loaded from the network, the headline table and the trade-off chart in the
+first screen at 1366x768, a linked flame graph zooming on a click and
+highlighting on a search); the full-page screenshot is saved as
+DIR/index.screenshot.png. Exit 0 when every check passed, 1 when some
+failed (listed), 2 when it could not check (no browser, no index.html).
+
 `)
 		fl.PrintDefaults()
 	}
 	out := fl.String("out", "", "merged report directory (default reports/merged-<time>, or reports/attack-<time> with --attack)")
 	attack := fl.Bool("attack", false, "merge the vegeta results of bench attack --shard load generators")
+	check := fl.Bool("check", false, "check DIR/index.html in headless Chromium and save its screenshot")
 	if err := fl.Parse(args); err != nil {
 		return exitCode(2, err)
 	}
@@ -59,6 +70,12 @@ an error; missing ones are reported.
 	if len(dirs) == 0 {
 		fl.Usage()
 		return exitCode(2, errors.New("no directories given"))
+	}
+	if *check {
+		if *attack || *out != "" || len(dirs) != 1 {
+			return exitCode(2, errors.New("--check takes one report directory and no other option"))
+		}
+		return checkReport(ctx, dirs[0], stdout)
 	}
 	if *attack {
 		dest := *out
@@ -401,4 +418,24 @@ func codes(m map[string]int) string {
 		return "none"
 	}
 	return strings.Join(parts, ", ")
+}
+
+// checkReport runs the browser checks on a report directory: exit 1 lists
+// the failed checks, exit 2 says why it could not check.
+func checkReport(ctx context.Context, dir string, stdout io.Writer) error {
+	got, err := browser.CheckReport(ctx, dir)
+	if err != nil {
+		return exitCode(2, fmt.Errorf("report --check: %w", err))
+	}
+	if got.Page != nil && got.Page.Screenshot != "" {
+		fmt.Fprintf(stdout, "screenshot: %s\n", got.Page.Screenshot)
+	}
+	if got.Flame != "" {
+		fmt.Fprintf(stdout, "flame graph used: %s\n", got.Flame)
+	}
+	if probs := got.Problems(); len(probs) > 0 {
+		return exitCode(1, fmt.Errorf("report --check %s: %d problems:\n%s", dir, len(probs), strings.Join(probs, "\n")))
+	}
+	fmt.Fprintf(stdout, "%s: all checks passed\n", filepath.Join(dir, report.HTMLFile))
+	return nil
 }

@@ -17,6 +17,9 @@ type Checks struct {
 	// inside the first screen (the viewport, scrolled to the top); empty
 	// skips the check. Its first match counts.
 	Headline string
+	// FirstScreen are more selectors whose first match must lie entirely
+	// inside the first screen too (e.g. the report's trade-off chart).
+	FirstScreen []string
 	// Width and Height are the viewport; 0 means 1366 × 768.
 	Width, Height int
 	// Screenshot is where the full-page PNG goes; empty means
@@ -48,7 +51,10 @@ type Findings struct {
 	Headline        *Rect
 	HeadlineMissing bool
 	HeadlineOutside bool
-	Screenshot      string // path written, "" if none
+	// NotInFirstScreen lists Checks.FirstScreen selectors that matched
+	// nothing or lie (partly) outside the first screen, with why.
+	NotInFirstScreen []string
+	Screenshot       string // path written, "" if none
 }
 
 // Problems lists every failed assertion, one line each.
@@ -72,6 +78,9 @@ func (f *Findings) Problems() []string {
 	if f.HeadlineOutside {
 		r := f.Headline
 		out = append(out, fmt.Sprintf("headline not inside the first screen: box top %.0f left %.0f bottom %.0f right %.0f", r.Top, r.Left, r.Bottom, r.Right))
+	}
+	for _, s := range f.NotInFirstScreen {
+		out = append(out, "not inside the first screen: "+s)
 	}
 	return out
 }
@@ -187,17 +196,28 @@ func (p *Page) Check(c Checks) (*Findings, error) {
 	}
 
 	if c.Headline != "" {
-		sel, _ := json.Marshal(c.Headline) // a string always marshals; JSON is a JS literal
-		r, err := Eval[*Rect](p, fmt.Sprintf(headlineJS, sel))
+		r, err := box(p, c.Headline)
 		if err != nil {
-			return nil, fmt.Errorf("check headline %s: %w", c.Headline, err)
+			return nil, err
 		}
 		f.Headline = r
 		switch {
 		case r == nil:
 			f.HeadlineMissing = true
-		case r.Top < 0 || r.Left < 0 || r.Bottom > h || r.Right > w || r.Bottom <= r.Top:
+		case !inside(*r, w, h):
 			f.HeadlineOutside = true
+		}
+	}
+	for _, sel := range c.FirstScreen {
+		r, err := box(p, sel)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case r == nil:
+			f.NotInFirstScreen = append(f.NotInFirstScreen, sel+": no such element")
+		case !inside(*r, w, h):
+			f.NotInFirstScreen = append(f.NotInFirstScreen, fmt.Sprintf("%s: box top %.0f left %.0f bottom %.0f right %.0f", sel, r.Top, r.Left, r.Bottom, r.Right))
 		}
 	}
 
@@ -214,6 +234,22 @@ func (p *Page) Check(c Checks) (*Findings, error) {
 	// Last, so errors raised by anything above are seen too.
 	f.ConsoleErrors = p.Errors()
 	return f, nil
+}
+
+// box returns the box of the first match of sel with the page scrolled to
+// the top, or nil when nothing matches.
+func box(p *Page, sel string) (*Rect, error) {
+	lit, _ := json.Marshal(sel) // a string always marshals; JSON is a JS literal
+	r, err := Eval[*Rect](p, fmt.Sprintf(headlineJS, lit))
+	if err != nil {
+		return nil, fmt.Errorf("check %s: %w", sel, err)
+	}
+	return r, nil
+}
+
+// inside reports whether r lies within a w × h first screen and is not empty.
+func inside(r Rect, w, h float64) bool {
+	return r.Top >= 0 && r.Left >= 0 && r.Bottom <= h && r.Right <= w && r.Bottom > r.Top
 }
 
 // checkLink returns "" if l is fine, else what is wrong with it.

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/authbench/authbench/internal/browser"
@@ -12,10 +13,11 @@ import (
 	"github.com/authbench/authbench/internal/results"
 )
 
-// headline selects the element of index.html that must be in the first
-// screen. Today's report opens with its first table; the report's owner
-// tightens this as the layout settles (also settable: -headline SEL).
-var headline = flag.String("headline", "table", "CSS selector of the report headline that must lie in the first screen")
+// reportDir, when set, checks an existing report directory (a real full
+// run's) instead of the synthetic one, and leaves the screenshot there:
+//
+//	go test ./internal/browser -run TestReportInBrowser -report reports/<run-id>
+var reportDir = flag.String("report", "", "check this report directory's index.html instead of a synthetic report (the screenshot stays beside it)")
 
 // syntheticRun is a small suite result: the control and two verifiers in
 // one scenario, with a real flame graph for the report to show.
@@ -34,6 +36,9 @@ func syntheticRun(t *testing.T, dir string) *results.File {
 				Latency:  results.Latency{P50: 150, P90: 300, P99: 900, P999: 1500, Max: 2000},
 				CPUShare: results.CPUShare{Crypt: 0.5, ShadowRead: 0.1, Stat: 0.05, Other: 0.35, Samples: 400},
 				Target:   true,
+				// A cost and (below) file-edit staleness put each verifier
+				// on the trade-off chart.
+				CPUSecondsPer1kReq: map[string]float64{results.ControlVerifier: 0.05, results.BaselineVerifier: 2, "ttl": 0.08}[v],
 			}
 			if rep == 0 {
 				r.Flamegraph = l.Flamegraph(r.Scenario, v, rep)
@@ -41,9 +46,16 @@ func syntheticRun(t *testing.T, dir string) *results.File {
 			}
 			f.Runs = append(f.Runs, r)
 		}
+		if v != results.ControlVerifier {
+			f.Revocations = append(f.Revocations, results.Revocation{Scenario: "steady", Verifier: v, Event: "manual-edit",
+				TimeToRejectMS: ptr(map[string]float64{results.BaselineVerifier: 1, "ttl": 60000}[v]), BoundMS: ptr(60000), Converged: true, Pass: true,
+				Timeline: []results.ProbePoint{{TMS: -10, Accepted: true}, {TMS: 5, Accepted: v == "ttl"}}})
+		}
 	}
 	return f
 }
+
+func ptr(x float64) *float64 { return &x }
 
 func writeFlame(t *testing.T, path, title string) {
 	t.Helper()
@@ -62,27 +74,72 @@ func writeFlame(t *testing.T, path, title string) {
 	}
 }
 
-// TestReportInBrowser writes a report from a synthetic results file and
-// opens its index.html from disk: no console errors, every image decoded,
-// every local link resolving, nothing loaded from the network, the
-// headline in the first screen at 1366×768, and a screenshot beside it.
+// TestReportInBrowser writes a report from a synthetic results file (or
+// takes -report DIR) and opens its index.html from disk: no console
+// errors, every image decoded, every local link resolving, nothing loaded
+// from the network, the headline table and the trade-off chart in the
+// first screen at 1366×768, a screenshot beside it, and a flame graph the
+// report links zooms on a click and highlights on a search.
 func TestReportInBrowser(t *testing.T) {
 	b := browser.ForTest(t)
-	dir := t.TempDir()
-	f := syntheticRun(t, dir)
-	if err := report.Write(dir, f, report.Options{}); err != nil {
-		t.Fatal(err)
+	dir := *reportDir
+	if dir == "" {
+		dir = t.TempDir()
+		f := syntheticRun(t, dir)
+		if err := report.Write(dir, f, report.Options{}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	index := filepath.Join(dir, report.HTMLFile)
-	got, err := b.Check(index, browser.Checks{Headline: *headline})
+	got, err := b.CheckReport(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := got.Err(); err != nil {
-		t.Errorf("%s:\n%v", index, err)
+		t.Errorf("%s:\n%v", dir, err)
 	}
-	if got.Images == 0 {
+	if got.Page.Images == 0 {
 		t.Error("the report shows no images; the check proved nothing about them")
 	}
+	if got.Page.Headline == nil {
+		t.Error("the headline was not checked")
+	}
 	checkPNG(t, filepath.Join(dir, "index.screenshot.png"))
+	t.Logf("screenshot: %s; flame graph checked: %s", got.Page.Screenshot, got.Flame)
+}
+
+// TestReportCheckFails: the checker reports a report whose first screen
+// lacks the trade-off chart and whose flame graph does not zoom, rather
+// than passing it.
+func TestReportCheckFails(t *testing.T) {
+	b := browser.ForTest(t)
+	dir := t.TempDir()
+	page := `<!DOCTYPE html><html><body><table id="headline"><tr><td>x</td></tr></table>` +
+		`<a href="flamegraphs/s/static.svg">flame graph</a></body></html>`
+	if err := os.WriteFile(filepath.Join(dir, report.HTMLFile), []byte(page), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	svg := filepath.Join(dir, "flamegraphs", "s", "static.svg")
+	if err := os.MkdirAll(filepath.Dir(svg), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, err := os.Create(svg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := flame.RenderSVG(out, stacks(t, baseFolded), flame.Options{Static: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.CheckReport(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	probs := strings.Join(got.Problems(), "\n")
+	for _, want := range []string{"not inside the first screen: img.tradeoff: no such element", "flame graph static.svg:"} {
+		if !strings.Contains(probs, want) {
+			t.Errorf("problems lack %q:\n%s", want, probs)
+		}
+	}
 }

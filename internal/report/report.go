@@ -38,6 +38,10 @@ const (
 // it is inside the first screen).
 const HeadlineID = "headline"
 
+// TradeOffClass is the HTML class of the trade-off chart's image (the
+// browser test checks it is inside the first screen too).
+const TradeOffClass = "tradeoff"
+
 // DefaultMaxEmbedBytes caps the size of one flame graph embedded in
 // index.html; DefaultEmbedBudget caps all of them together, so that the
 // page of a full run stays well under 3 MB. Larger ones are linked.
@@ -247,7 +251,7 @@ func headlineSection(d *document, ov analysis.Overview, plotsDir string, tradeof
 	}
 	overviewTable(d, ov, HeadlineID)
 	for _, name := range tradeoff {
-		d.imageClass(plotsDir, name, "trade-off: staleness of file edits against CPU per request", "tradeoff")
+		d.imageClass(plotsDir, name, "trade-off: staleness of file edits against CPU per request", TradeOffClass)
 	}
 	noise := "no A/A copy of the control was measured, so a ratio counts as different when its interval excludes 1"
 	if x, ok := analysis.NoiseWidth(ov.Noise[analysis.MetricCPU]); ok {

@@ -108,11 +108,47 @@ func Parse(path string, data []byte, known []string) (*Scenario, error) {
 		return nil, c.err()
 	}
 	s.Path = path
+	s.Question = HeaderQuestion(data)
 	validate(&s, idx, c, known)
 	if err := c.err(); err != nil {
 		return nil, err
 	}
 	return &s, nil
+}
+
+// HeaderQuestion returns the question a scenario file asks in its leading
+// comment block: the text after "# Question:" and its continuation comment
+// lines, joined into one line and cut after the first '?' that ends a
+// sentence (what follows is explanation). Without such a comment it
+// returns "".
+func HeaderQuestion(data []byte) string {
+	var parts []string
+	for line := range strings.Lines(string(data)) {
+		line = strings.TrimRight(line, "\r\n")
+		text, ok := strings.CutPrefix(line, "#")
+		if !ok {
+			break // the header block ends at the first non-comment line
+		}
+		text = strings.TrimSpace(text)
+		if len(parts) == 0 {
+			q, ok := strings.CutPrefix(text, "Question:")
+			if !ok {
+				continue
+			}
+			text = strings.TrimSpace(q)
+		}
+		if text == "" {
+			break
+		}
+		parts = append(parts, text)
+	}
+	q := strings.Join(parts, " ")
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' && (i+1 == len(q) || q[i+1] == ' ') {
+			return q[:i+1]
+		}
+	}
+	return q
 }
 
 // index maps field paths ("load.rate", "events[1].at") to the YAML nodes

@@ -505,3 +505,23 @@ func TestQuickKeepsSweepEnds(t *testing.T) {
 		t.Errorf("%d quick variants, want 4", got)
 	}
 }
+
+func TestHeaderQuestion(t *testing.T) {
+	for _, tc := range []struct{ name, in, want string }{
+		{"one line", "# Question: does it work?\ntokens: 1\n", "does it work?"},
+		{"joined and cut after the question", "# Question: how long does\n# it take? The TTL is short\n# here.\ntokens: 1\n",
+			"how long does it take?"},
+		{"question mark inside a word is not the end", "# Question: is a?b cached, and how fast?\n", "is a?b cached, and how fast?"},
+		{"comments before the question", "# scenario for CI\n# Question: why?\n", "why?"},
+		{"blank comment line ends it", "# Question: what\n#\n# notes?\n", "what"},
+		{"no question", "# just a comment\ntokens: 1\n", ""},
+		{"question after the header block", "tokens: 1\n# Question: late?\n", ""},
+		{"CRLF", "# Question: windows\r\n# line ends?\r\ntokens: 1\r\n", "windows line ends?"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := HeaderQuestion([]byte(tc.in)); got != tc.want {
+				t.Errorf("HeaderQuestion = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

@@ -67,6 +67,9 @@ func TestRepoScenarios(t *testing.T) {
 			if len(s.Verifiers) == 0 {
 				t.Error("no verifiers")
 			}
+			if !strings.HasSuffix(s.Question, "?") || strings.Contains(s.Question, "#") {
+				t.Errorf("question %q: want the header's question, one line ending in '?'", s.Question)
+			}
 			if s.Cluster != nil {
 				checkQuickCluster(t, s)
 				return

@@ -185,6 +185,10 @@ type Scenario struct {
 
 	// Path is the file the scenario was parsed from.
 	Path string `yaml:"-"`
+	// Question is the file's leading "# Question:" comment up to its
+	// first question mark, joined into one line ("" without one), so a
+	// report can head the scenario with what it asks.
+	Question string `yaml:"-"`
 }
 
 // Scheme names a crypt hash scheme for the generated secrets.

@@ -153,28 +153,14 @@ func writeOutputs(dir string, res *results.File) error {
 	if err := results.Write(dir, res); err != nil {
 		return err
 	}
-	if err := outfile.Write(filepath.Join(dir, "bench.txt"), func(w io.Writer) error { return results.WriteBenchFormat(w, res) }); err != nil {
+	if err := outfile.Write(filepath.Join(dir, results.BenchFile), func(w io.Writer) error { return results.WriteBenchFormat(w, res) }); err != nil {
 		return err
 	}
-	if err := report.Write(dir, res, report.Options{TargetScenarios: targetScenarios(res)}); err != nil {
+	// The analysis picks the target scenarios from the runs' Target flag.
+	if err := report.Write(dir, res, report.Options{}); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
 	return nil
-}
-
-// targetScenarios are where the speed targets apply: the scenarios whose
-// file sets `target: true` (recorded on each run), e.g. the steady
-// valid-only load, not floods of wrong secrets that are never cached.
-func targetScenarios(res *results.File) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, r := range res.Runs {
-		if r.Target && !seen[r.Scenario] {
-			seen[r.Scenario] = true
-			out = append(out, r.Scenario)
-		}
-	}
-	return out
 }
 
 func failedRevocations(res *results.File) int {

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/authbench/authbench/impl"
@@ -81,7 +82,7 @@ func Run(ctx context.Context, scs []*scenarios.Scenario, opts Options) (*results
 		}
 	}
 	variants := plan(scs, opts)
-	r := &runner{opts: opts, out: &results.File{}, start: time.Now()}
+	r := &runner{opts: opts, out: &results.File{ScenarioInfo: scenarioInfo(scs)}, start: time.Now()}
 	for _, v := range variants {
 		r.planned += v.Scenario.EstimatedRuntime()
 		if v.Scenario.Cluster != nil {
@@ -111,6 +112,17 @@ func Run(ctx context.Context, scs []*scenarios.Scenario, opts Options) (*results
 		r.out.Notes = append(r.out.Notes, "run interrupted: only finished runs are reported")
 	}
 	return r.out, nil
+}
+
+// scenarioInfo is what each loaded file says about itself, so the report
+// (also one regenerated from results.json) heads a scenario with its
+// question.
+func scenarioInfo(scs []*scenarios.Scenario) []results.ScenarioInfo {
+	var out []results.ScenarioInfo
+	for _, s := range scs {
+		out = append(out, results.ScenarioInfo{Name: s.Name, Question: s.Question, Description: strings.TrimSpace(s.Description)})
+	}
+	return out
 }
 
 // plan expands the scenarios (quick if asked) into variants and keeps

@@ -32,6 +32,7 @@ func parseKnown(t *testing.T, name, src string, known []string) *scenarios.Scena
 }
 
 const runnerScenario = `# Question: does the runner measure load, profiles and revocations end to end?
+description: three verifiers, an API revoke and a hand edit
 tokens: 3
 hash:
   scheme: sha256
@@ -72,6 +73,11 @@ func TestRunEndToEnd(t *testing.T) {
 	}
 	if len(secrets) != 3 {
 		t.Errorf("OnSecret saw %d secrets, want the 3 generated", len(secrets))
+	}
+	wantInfo := []results.ScenarioInfo{{Name: sc.Name, Question: "does the runner measure load, profiles and revocations end to end?",
+		Description: "three verifiers, an API revoke and a hand edit"}}
+	if !reflect.DeepEqual(res.ScenarioInfo, wantInfo) {
+		t.Errorf("scenario info %+v, want %+v", res.ScenarioInfo, wantInfo)
 	}
 	byVerifier := map[string]int{}
 	for _, r := range res.Runs {

@@ -238,3 +238,57 @@ func TestReportMergesShards(t *testing.T) {
 		}
 	}
 }
+
+// TestRunMicrobench: bench run --microbench saves a valid microbenchmark
+// file with the run and records it in results.json; a garbage or missing
+// file is exit 2 before anything runs.
+func TestRunMicrobench(t *testing.T) {
+	dir := t.TempDir()
+	scenario := filepath.Join(dir, "tiny.yaml")
+	os.WriteFile(scenario, []byte(`# Question: does --microbench land in the run?
+tokens: 1
+hash: {scheme: sha256, cost: 1000}
+load: {rate: 20, duration: 300ms, warmup: 0s, rounds: 1}
+# One verifier: the flag, not the measurement, is under test.
+verifiers: [uncached]
+`), 0o644)
+	good := filepath.Join(dir, "good.txt")
+	goodData := "goos: linux\ngoarch: amd64\npkg: github.com/authbench/authbench/impl\nBenchmarkVerify/ttl/hit-2 \t 1000000\t 52.1 ns/op\nPASS\n"
+	os.WriteFile(good, []byte(goodData), 0o644)
+	garbage := filepath.Join(dir, "garbage.txt")
+	os.WriteFile(garbage, []byte("this is not benchmark output\n"), 0o644)
+	for _, tc := range []struct {
+		name, file string
+		code       int
+		want       string
+	}{
+		{"good file", good, 0, ""},
+		{"garbage file", garbage, 2, "no BenchmarkVerify results"},
+		{"missing file", filepath.Join(dir, "missing.txt"), 2, "--microbench"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(dir, "out-"+strings.ReplaceAll(tc.name, " ", "-"))
+			code, _, errs := bench(t, "", "run", "--in-process", "--progress=false", "--flamegraphs", "", "--id", "r",
+				"--out", out, "--microbench", tc.file, scenario)
+			if code != tc.code || !strings.Contains(errs, tc.want) {
+				t.Fatalf("exit %d, stderr %q; want %d and %q", code, errs, tc.code, tc.want)
+			}
+			if tc.code != 0 {
+				if _, err := os.Stat(out); !os.IsNotExist(err) {
+					t.Errorf("a refused --microbench left %s behind (%v)", out, err)
+				}
+				return
+			}
+			res, err := results.Read(filepath.Join(out, "r"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Microbench != results.MicrobenchFile {
+				t.Errorf("results.json microbench = %q, want %q", res.Microbench, results.MicrobenchFile)
+			}
+			if got, err := os.ReadFile(filepath.Join(out, "r", filepath.FromSlash(res.Microbench))); err != nil || string(got) != goodData {
+				t.Errorf("saved microbenchmarks %q (%v), want the file as given", got, err)
+			}
+		})
+	}
+}

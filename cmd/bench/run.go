@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -35,6 +36,7 @@ func runRun(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 	auditSecrets := fs.String("audit-secrets", "", "append every secret the run creates to this file (mode 0600), for leak audits")
 	flameDir := fs.String("flamegraphs", "flamegraphs", "also copy the run's flame graphs to DIR/<run-id>/ (empty: don't)")
 	liveTokens := fs.Int("live-tokens", runner.DefaultLiveTokens, "tokens with real secrets that take the load; the rest of a larger set are filler")
+	microbench := fs.String("microbench", "", "verifier microbenchmarks (go test -bench 'Verify/' ./impl/ output) to save with the run as "+results.MicrobenchFile+" for the report's hit-path column")
 	if err := fs.Parse(args); err != nil {
 		return exitCode(2, err)
 	}
@@ -69,6 +71,13 @@ func runRun(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 	if err != nil {
 		return exitCode(2, err)
 	}
+	// Checked before anything runs: a bad file must not cost a suite.
+	var micro []byte
+	if *microbench != "" {
+		if micro, err = readMicrobench(*microbench); err != nil {
+			return exitCode(2, err)
+		}
+	}
 	id := *runID
 	if id == "" {
 		id = time.Now().UTC().Format("20060102T150405Z")
@@ -82,6 +91,11 @@ func runRun(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 	}
 	if err := checkWritable(dir); err != nil {
 		return err
+	}
+	if micro != nil {
+		if err := outfile.Write(filepath.Join(dir, results.MicrobenchFile), func(w io.Writer) error { _, err := w.Write(micro); return err }); err != nil {
+			return err
+		}
 	}
 	opts := runner.Options{OutDir: dir, Quick: *quick, ShardIndex: si, ShardCount: sn, LiveTokens: *liveTokens}
 	if *auditSecrets != "" {
@@ -115,6 +129,9 @@ func runRun(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 		}
 	}
 	res.RunID = id
+	if micro != nil {
+		res.Microbench = results.MicrobenchFile
+	}
 	res.Env = collectEnv()
 	res.Env.Suite = strings.Join(paths, " ")
 	if *quick {
@@ -161,6 +178,30 @@ func writeOutputs(dir string, res *results.File) error {
 		return fmt.Errorf("report: %w", err)
 	}
 	return nil
+}
+
+// maxMicrobench bounds the microbenchmark file: make bench-go's output is
+// a few kilobytes.
+const maxMicrobench = 16 << 20
+
+// readMicrobench reads and validates a microbenchmark file for --microbench.
+func readMicrobench(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("--microbench: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxMicrobench+1))
+	if err != nil {
+		return nil, fmt.Errorf("--microbench: read %s: %w", path, err)
+	}
+	if len(data) > maxMicrobench {
+		return nil, fmt.Errorf("--microbench: %s is larger than %d bytes", path, maxMicrobench)
+	}
+	if _, err := results.CheckMicrobench(bytes.NewReader(data), path); err != nil {
+		return nil, fmt.Errorf("--microbench: %w", err)
+	}
+	return data, nil
 }
 
 func failedRevocations(res *results.File) int {

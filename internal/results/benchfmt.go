@@ -64,3 +64,29 @@ func WriteBenchFormat(w io.Writer, f *File) error {
 // splits names at '/' into sub-benchmarks, which would turn
 // verifier=ticket/mtime into a part "mtime" with no key.
 func benchVerifier(name string) string { return strings.ReplaceAll(name, "/", ":") }
+
+// CheckMicrobench validates verifier microbenchmark output (go test -bench
+// of impl) before it is saved with a run: it must parse as Go benchmark
+// format and hold at least one BenchmarkVerify result. It returns their
+// number; name is used in errors.
+func CheckMicrobench(r io.Reader, name string) (int, error) {
+	rd := benchfmt.NewReader(r, name)
+	n := 0
+	for rd.Scan() {
+		switch rec := rd.Result().(type) {
+		case *benchfmt.SyntaxError:
+			return 0, fmt.Errorf("microbenchmarks: %w", rec)
+		case *benchfmt.Result:
+			if base, _ := rec.Name.Parts(); string(base) == "Verify" {
+				n++
+			}
+		}
+	}
+	if err := rd.Err(); err != nil {
+		return 0, fmt.Errorf("microbenchmarks: read %s: %w", name, err)
+	}
+	if n == 0 {
+		return 0, fmt.Errorf("microbenchmarks: %s holds no BenchmarkVerify results (want go test -bench 'Verify/' ./impl/ output)", name)
+	}
+	return n, nil
+}

@@ -33,6 +33,10 @@ type File struct {
 	// name, without matrix variant), so a report regenerated from saved
 	// results can head each scenario with its question.
 	ScenarioInfo []ScenarioInfo `json:"scenario_info,omitempty"`
+	// Microbench is the relative path of the verifier microbenchmarks
+	// (Go benchmark format, MicrobenchFile) saved with the run, empty
+	// without them; the report takes the hit-path cost from it.
+	Microbench string `json:"microbench,omitempty"`
 	// Clusters are the cluster scenarios' outcomes (seed 002's FUSE
 	// double-rotation experiment), one per (scenario, event, strategy,
 	// attr_timeout).

@@ -146,3 +146,31 @@ func TestSlug(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckMicrobench(t *testing.T) {
+	const header = "goos: linux\ngoarch: amd64\npkg: github.com/authbench/authbench/impl\n"
+	for _, tc := range []struct {
+		name, in string
+		n        int
+		wantErr  string
+	}{
+		{"hits", header + "BenchmarkVerify/ttl/hit-2 \t 1000000\t 52.1 ns/op\nBenchmarkVerify/ttl/parallel-hit-2 \t 1000000\t 30.0 ns/op\nPASS\nok  \tgithub.com/authbench/authbench/impl\t1.2s\n", 2, ""},
+		{"other benchmarks only", header + "BenchmarkDigest/hmac-2 \t 1000\t 90 ns/op\n", 0, "no BenchmarkVerify"},
+		{"empty", "", 0, "no BenchmarkVerify"},
+		{"garbage", "\x00\x01 not a benchmark\n", 0, "no BenchmarkVerify"},
+		{"broken line", header + "BenchmarkVerify/ttl/hit-2 lots 52.1 ns/op\n", 0, "microbenchmarks"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n, err := CheckMicrobench(strings.NewReader(tc.in), "bench-go.txt")
+			if tc.wantErr == "" {
+				if err != nil || n != tc.n {
+					t.Errorf("= %d, %v; want %d results", n, err, tc.n)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("error %v, want one containing %q", err, tc.wantErr)
+			}
+		})
+	}
+}

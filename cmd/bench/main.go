@@ -36,7 +36,7 @@ func commands() []command {
 		{"token", "add|rotate|delete|list|gen|verify --shadow PATH ...  administer token.shadow", runToken},
 		{"serve", "--verifier NAME --shadow PATH [--ticket-strategy S --authkey-dir DIR] [--addr A] [--tls] [--pprof-addr A]  run the server", runServe},
 		{"run", "[--quick] [--shard i/n] SCENARIO.yaml...  run scenarios, write reports/<run-id>/", runRun},
-		{"report", "DIR... | --attack DIR...  regenerate (or merge shards into) a report from saved results", runReport},
+		{"report", "DIR... | --attack DIR... | --check DIR  regenerate (or merge shards into) a report from saved results", runReport},
 		{"compare", "[--tolerance F] RUN_A RUN_B  compare two runs' ratios with intervals (0 agree, 1 disagree, 2 error)", runCompare},
 		{"attack", "--url URL --tokens FILE [--rate R] [--duration D] [--shard i/n] [--start-at T]  load any server", runAttack},
 		{"gate", "--results DIR | --base REF | --baseline OLD.txt --candidate NEW.txt | --calibrate  performance gates", runGate},

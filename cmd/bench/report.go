@@ -109,7 +109,7 @@ failed (listed), 2 when it could not check (no browser, no index.html).
 	// Shards write disjoint file names, so their artefacts are copied side
 	// by side and the runs' relative paths stay valid.
 	for _, d := range dirs {
-		for _, sub := range []string{"profiles", "flamegraphs", "results", "logs"} {
+		for _, sub := range results.RunDirs() {
 			if err := copyTree(filepath.Join(d, sub), filepath.Join(dest, sub)); err != nil {
 				return err
 			}
@@ -120,6 +120,22 @@ failed (listed), 2 when it could not check (no browser, no index.html).
 		return err
 	}
 	merged.RunID = filepath.Base(dest)
+	// Shards of one suite ran the same microbenchmarks: keep the first
+	// shard's copy so the merged headline keeps its hit-path column.
+	for i, f := range files {
+		if f.Microbench == "" {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(dirs[i], f.Microbench))
+		if err != nil {
+			return fmt.Errorf("shard %s: microbenchmarks: %w", dirs[i], err)
+		}
+		if err := os.WriteFile(filepath.Join(dest, results.MicrobenchFile), data, 0o644); err != nil {
+			return err
+		}
+		merged.Microbench = results.MicrobenchFile
+		break
+	}
 	if err := writeOutputs(dest, merged); err != nil {
 		return err
 	}

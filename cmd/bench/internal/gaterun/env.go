@@ -15,6 +15,7 @@ import (
 
 	"github.com/authbench/authbench/internal/callgrind"
 	"github.com/authbench/authbench/internal/neighbour"
+	"github.com/authbench/authbench/internal/results"
 )
 
 // Environment variables the impl test binary reads (impl/slowdown_test.go).
@@ -176,7 +177,7 @@ func timeRound(ctx context.Context, s Side, p Protocol, id string) ([]byte, erro
 		return nil, fmt.Errorf("HTTP probe: %w: %s", err, tail(b))
 	}
 	defer os.RemoveAll(filepath.Join(dir, id))
-	http, err := os.ReadFile(filepath.Join(dir, id, "bench.txt"))
+	http, err := os.ReadFile(filepath.Join(dir, id, results.BenchFile))
 	if err != nil {
 		return nil, fmt.Errorf("HTTP probe: %w", err)
 	}

@@ -3,18 +3,16 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
+	"github.com/authbench/authbench/cmd/bench/internal/shards"
 	"github.com/authbench/authbench/loadgen"
 )
 
@@ -98,21 +96,21 @@ func runAttack(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 		return err
 	}
 	if sn > 0 {
-		sc := attackShard{
+		sc := shards.Sidecar{
 			Shard: fmt.Sprintf("%d/%d", si, sn), Index: si, Count: sn,
 			OfferedRPS: offered, TotalOfferedRPS: *rate,
 			Start: res.Start, End: res.End, DurationS: duration.Seconds(), WarmupS: warmup.Seconds(),
 			ResultsFile: filepath.Base(*out), Requests: res.Metrics.Requests, AchievedRPS: res.AchievedRPS,
-			Interrupted: res.Interrupted, Command: redactArgs(append([]string{"bench", "attack"}, args...)),
+			Interrupted: res.Interrupted, Command: shards.RedactArgs(append([]string{"bench", "attack"}, args...)),
 		}
 		if !at.IsZero() {
 			sc.StartAt = &at
 		}
 		sc.Host, _ = os.Hostname() // informational; empty if unknown
-		if err := writeShard(shardPath(*out), sc); err != nil {
+		if err := shards.WriteSidecar(shards.SidecarPath(*out), sc); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "shard %s: offered %.1f/s of %.1f/s total; results %s, sidecar %s\n", sc.Shard, offered, *rate, *out, shardPath(*out))
+		fmt.Fprintf(stdout, "shard %s: offered %.1f/s of %.1f/s total; results %s, sidecar %s\n", sc.Shard, offered, *rate, *out, shards.SidecarPath(*out))
 	}
 	m := res.Metrics
 	fmt.Fprintf(stdout, "requests %d  offered %.1f/s  achieved %.1f/s  success %.2f%%  expected %.2f%%\n", m.Requests, res.OfferedRPS, res.AchievedRPS, 100*m.Success, 100*res.ExpectedRatio)
@@ -156,67 +154,4 @@ func sleepUntil(ctx context.Context, t time.Time) error {
 	case <-ctx.Done():
 		return fmt.Errorf("waiting for --start-at: %w", ctx.Err())
 	}
-}
-
-// attackShard is the sidecar of one shard's vegeta results: who offered
-// what, when, and how, so a merge can check the shards belong together
-// and sum their offered rates.
-type attackShard struct {
-	Shard           string     `json:"shard"` // "i/n"
-	Index           int        `json:"index"` // 1-based
-	Count           int        `json:"count"`
-	OfferedRPS      float64    `json:"offered_rps"`       // this shard's: total / count
-	TotalOfferedRPS float64    `json:"total_offered_rps"` // --rate
-	StartAt         *time.Time `json:"start_at,omitempty"`
-	Start           time.Time  `json:"start"` // the measured window
-	End             time.Time  `json:"end"`
-	DurationS       float64    `json:"duration_s"`
-	WarmupS         float64    `json:"warmup_s"`
-	ResultsFile     string     `json:"results_file"` // vegeta results, beside this file
-	Requests        uint64     `json:"requests"`
-	AchievedRPS     float64    `json:"achieved_rps"`
-	Interrupted     bool       `json:"interrupted,omitempty"`
-	Host            string     `json:"host,omitempty"`
-	// Command is the argv, with credentials in URLs redacted; secrets are
-	// only ever in the --tokens file, never on the command line.
-	Command []string `json:"command"`
-}
-
-// shardSuffix names a shard sidecar: results "x.bin" → "x.shard.json".
-const shardSuffix = ".shard.json"
-
-func shardPath(results string) string {
-	return strings.TrimSuffix(results, filepath.Ext(results)) + shardSuffix
-}
-
-func writeShard(path string, sc attackShard) error {
-	data, err := json.MarshalIndent(sc, "", "  ")
-	if err != nil {
-		return fmt.Errorf("shard sidecar: %w", err)
-	}
-	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
-		return fmt.Errorf("shard sidecar: %w", err)
-	}
-	return nil
-}
-
-// redactArgs hides URL credentials (https://user:pass@host) in argv.
-func redactArgs(args []string) []string {
-	out := make([]string, len(args))
-	for i, a := range args {
-		out[i] = a
-		k, v, isFlag := strings.Cut(a, "=")
-		if !isFlag {
-			k, v = "", a
-		}
-		if u, err := url.Parse(v); err == nil && u.User != nil && u.Host != "" {
-			u.User = url.User("redacted")
-			if k != "" {
-				out[i] = k + "=" + u.String()
-			} else {
-				out[i] = u.String()
-			}
-		}
-	}
-	return out
 }

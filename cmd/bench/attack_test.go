@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -17,12 +16,9 @@ import (
 	"testing"
 	"time"
 
-	vegeta "github.com/tsenart/vegeta/v12/lib"
-
+	"github.com/authbench/authbench/cmd/bench/internal/shards"
 	"github.com/authbench/authbench/loadgen"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // tokenServer answers 200 to the valid token's header and 401 otherwise,
 // counting requests.
@@ -82,7 +78,7 @@ func TestAttackShardsMerge(t *testing.T) {
 		if bytes.Contains(outs[i], []byte(tok.Secret)) {
 			t.Errorf("shard %d printed the secret", i+1)
 		}
-		sc := readJSON[attackShard](t, filepath.Join(results, fmt.Sprintf("shard-%d.shard.json", i+1)))
+		sc := readJSON[shards.Sidecar](t, filepath.Join(results, fmt.Sprintf("shard-%d.shard.json", i+1)))
 		if sc.Shard != fmt.Sprintf("%d/%d", i+1, n) || sc.Index != i+1 || sc.Count != n ||
 			sc.OfferedRPS != rate/n || sc.TotalOfferedRPS != rate || sc.ResultsFile != fmt.Sprintf("shard-%d.bin", i+1) {
 			t.Errorf("shard %d sidecar %+v", i+1, sc)
@@ -101,12 +97,12 @@ func TestAttackShardsMerge(t *testing.T) {
 	if !strings.Contains(stdout, "Merged load: 3 of 3 shards") {
 		t.Errorf("stdout:\n%s", stdout)
 	}
-	sum := readJSON[attackSummary](t, filepath.Join(out, attackSummaryJSON))
+	sum := readJSON[shards.Summary](t, filepath.Join(out, shards.SummaryJSON))
 	var perShard uint64
 	for _, p := range sum.PerShard {
 		perShard += p.Requests
 	}
-	merged, err := loadgen.MetricsFromFile(filepath.Join(out, attackMergedResults))
+	merged, err := loadgen.MetricsFromFile(filepath.Join(out, shards.MergedResults))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +118,7 @@ func TestAttackShardsMerge(t *testing.T) {
 	case sum.SuccessRatio != 1 || sum.AchievedRPS <= 0 || sum.Latency.P50 <= 0 || sum.Latency.Max < sum.Latency.P99:
 		t.Errorf("summary %+v", sum)
 	}
-	data, _ := os.ReadFile(filepath.Join(out, attackSummaryMD))
+	data, _ := os.ReadFile(filepath.Join(out, shards.SummaryMarkdown))
 	if bytes.Contains(data, []byte(tok.Secret)) {
 		t.Error("attack.md holds the secret")
 	}
@@ -141,114 +137,29 @@ func readJSON[T any](t *testing.T, path string) T {
 	return v
 }
 
-// writeSyntheticShard writes a shard's vegeta results (count requests from
-// t0, one every 10 ms, latency growing with i) and its sidecar.
-func writeSyntheticShard(t *testing.T, dir string, index, count int, t0 time.Time, requests int, lat time.Duration) {
-	t.Helper()
-	var buf bytes.Buffer
-	enc := vegeta.NewEncoder(&buf)
-	for i := range requests {
-		r := vegeta.Result{Attack: "x", Code: 200, Timestamp: t0.Add(time.Duration(i) * 10 * time.Millisecond),
-			Latency: lat + time.Duration(i)*time.Microsecond, Method: "GET", URL: "http://pbs.invalid/api2/json/version"}
-		if i%10 == 9 {
-			r.Code = 401
-		}
-		if err := enc.Encode(&r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	name := fmt.Sprintf("s%d", index)
-	if err := os.WriteFile(filepath.Join(dir, name+".bin"), buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	sc := attackShard{Shard: fmt.Sprintf("%d/%d", index, count), Index: index, Count: count, OfferedRPS: 100, TotalOfferedRPS: 100 * float64(count),
-		Start: t0, End: t0.Add(time.Duration(requests) * 10 * time.Millisecond), ResultsFile: name + ".bin",
-		Requests: uint64(requests), Host: fmt.Sprintf("gen-%d", index), Command: []string{"bench", "attack"}}
-	if err := writeShard(filepath.Join(dir, name+shardSuffix), sc); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// TestAttackReportGolden merges fixed synthetic shards (the second
-// starting late, so they overlap only partly) and compares attack.md with
-// testdata/attack.md; run with -update after reviewing a change.
-func TestAttackReportGolden(t *testing.T) {
-	dir := t.TempDir()
-	t0 := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
-	writeSyntheticShard(t, dir, 1, 2, t0, 100, 2*time.Millisecond)
-	writeSyntheticShard(t, dir, 2, 2, t0.Add(500*time.Millisecond), 100, 5*time.Millisecond)
-	out := filepath.Join(dir, "out")
-	if code, _, stderr := bench(t, "", "report", "--attack", "--out", out, dir); code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
-	got, err := os.ReadFile(filepath.Join(out, attackSummaryMD))
-	if err != nil {
-		t.Fatal(err)
-	}
-	golden := filepath.Join("testdata", "attack.md")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (go test ./cmd/bench -run AttackReportGolden -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("attack.md differs from %s:\n%s", golden, got)
-	}
-	sum := readJSON[attackSummary](t, filepath.Join(out, attackSummaryJSON))
-	if sum.Requests != 200 || sum.OfferedRPS != 200 || sum.SuccessRatio != 0.9 || sum.Overlap <= 0 || sum.Overlap >= 1 {
-		t.Errorf("summary %+v", sum)
-	}
-}
-
-// TestAttackShardErrors: bad shard sets are refused with a clear error
-// (exit 2) rather than merged into a wrong total; a missing shard is
-// merged with a warning.
-func TestAttackShardErrors(t *testing.T) {
-	t0 := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+// TestAttackReportExitCodes: shards that cannot be merged (none there, a
+// sidecar that is no shard, results that cannot be read) are exit 2.
+func TestAttackReportExitCodes(t *testing.T) {
 	tests := []struct {
 		name    string
-		shards  [][2]int // index, count
-		extra   func(t *testing.T, dir string)
-		code    int
-		wantOut string
+		sidecar *shards.Sidecar // written as root/s.shard.json
+		want    string
 	}{
-		{"duplicate shard", [][2]int{{1, 2}, {1, 2}}, nil, 2, "twice"},
-		{"mixed counts", [][2]int{{1, 2}, {2, 3}}, nil, 2, "not one load"},
-		{"missing shard", [][2]int{{1, 3}, {3, 3}}, nil, 0, "WARNING: shards 2 missing"},
-		{"no sidecars", nil, nil, 2, "no shard sidecars"},
-		{"a shard that sent nothing", [][2]int{{1, 2}}, func(t *testing.T, dir string) {
-			writeSyntheticShard(t, dir, 2, 2, time.Time{}, 0, 0)
-		}, 0, "| 2/2 | gen-2 | 100.0 | 0.0 | 0 | 0.00 % | 0s | 0s | — |"},
-		{"results outside the directory", nil, func(t *testing.T, dir string) {
-			writeShard(filepath.Join(dir, "bad"+shardSuffix), attackShard{Shard: "1/1", Index: 1, Count: 1, ResultsFile: "../x.bin"})
-		}, 2, "not a bench attack shard"},
-		{"index out of range", nil, func(t *testing.T, dir string) {
-			writeShard(filepath.Join(dir, "bad"+shardSuffix), attackShard{Shard: "4/3", Index: 4, Count: 3, ResultsFile: "x.bin"})
-		}, 2, "not a bench attack shard"},
+		{"no sidecars", nil, "no shard sidecars"},
+		{"not a shard", &shards.Sidecar{Shard: "4/3", Index: 4, Count: 3, ResultsFile: "x.bin"}, "not a bench attack shard"},
+		{"results missing", &shards.Sidecar{Shard: "1/1", Index: 1, Count: 1, ResultsFile: "x.bin"}, "shard 1/1: "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			root := t.TempDir()
-			var args []string
-			for i, s := range tt.shards {
-				d := filepath.Join(root, fmt.Sprint("gen", i)) // one directory per generator, as after a download
-				os.Mkdir(d, 0o755)
-				writeSyntheticShard(t, d, s[0], s[1], t0, 10, time.Millisecond)
-				args = append(args, d)
+			if tt.sidecar != nil {
+				if err := shards.WriteSidecar(filepath.Join(root, "s"+shards.SidecarSuffix), *tt.sidecar); err != nil {
+					t.Fatal(err)
+				}
 			}
-			if tt.extra != nil {
-				tt.extra(t, root)
-			}
-			if len(args) == 0 || tt.extra != nil {
-				args = append(args, root)
-			}
-			code, stdout, stderr := bench(t, "", append([]string{"report", "--attack", "--out", filepath.Join(root, "out")}, args...)...)
-			if code != tt.code || !strings.Contains(stdout+stderr, tt.wantOut) {
-				t.Errorf("exit %d, want %d; output lacks %q:\n%s%s", code, tt.code, tt.wantOut, stdout, stderr)
+			code, _, stderr := bench(t, "", "report", "--attack", "--out", filepath.Join(root, "out"), root)
+			if code != 2 || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr, tt.want)
 			}
 		})
 	}
@@ -275,18 +186,5 @@ func TestAttackFlagErrors(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr, tt.want)
 			}
 		})
-	}
-}
-
-func TestRedactArgs(t *testing.T) {
-	tests := []struct{ in, want []string }{
-		{[]string{"--url", "https://root:hunter2@pbs:8007/api2"}, []string{"--url", "https://redacted@pbs:8007/api2"}},
-		{[]string{"--url=https://root:hunter2@pbs/"}, []string{"--url=https://redacted@pbs/"}},
-		{[]string{"--url", "https://pbs:8007/api2", "--rate", "10"}, []string{"--url", "https://pbs:8007/api2", "--rate", "10"}},
-	}
-	for _, tt := range tests {
-		if got := redactArgs(tt.in); !slices.Equal(got, tt.want) {
-			t.Errorf("redactArgs(%q) = %q, want %q", tt.in, got, tt.want)
-		}
 	}
 }

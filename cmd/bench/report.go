@@ -2,26 +2,20 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"io/fs"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
-	vegeta "github.com/tsenart/vegeta/v12/lib"
-
+	"github.com/authbench/authbench/cmd/bench/internal/shards"
 	"github.com/authbench/authbench/internal/browser"
 	"github.com/authbench/authbench/internal/report"
 	"github.com/authbench/authbench/internal/results"
-	"github.com/authbench/authbench/loadgen"
 )
 
 // runReport regenerates a report from saved results; with several
@@ -164,276 +158,23 @@ func copyTree(src, dst string) error {
 	})
 }
 
-// File names bench report --attack writes into its output directory.
-const (
-	attackMergedResults = "merged.bin"
-	attackSummaryJSON   = "attack.json"
-	attackSummaryMD     = "attack.md"
-)
-
-// loadedShard is a sidecar with the path of its results file.
-type loadedShard struct {
-	attackShard
-	sidecar, results string
-}
-
-// loadShards reads the sidecars named by args: directories are searched
-// (not recursively) for *.shard.json.
-func loadShards(args []string) ([]loadedShard, error) {
-	var paths []string
-	for _, a := range args {
-		st, err := os.Stat(a)
-		if err != nil {
-			return nil, err
-		}
-		if !st.IsDir() {
-			paths = append(paths, a)
-			continue
-		}
-		found, err := filepath.Glob(filepath.Join(escapeGlob(a), "*"+shardSuffix))
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", a, err)
-		}
-		if len(found) == 0 {
-			return nil, fmt.Errorf("%s: no shard sidecars (*%s); was bench attack run with --shard and --results there?", a, shardSuffix)
-		}
-		paths = append(paths, found...)
-	}
-	var shards []loadedShard
-	for _, p := range paths {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return nil, fmt.Errorf("shard sidecar: %w", err)
-		}
-		var sc loadedShard
-		if err := json.Unmarshal(data, &sc.attackShard); err != nil {
-			return nil, fmt.Errorf("shard sidecar %s: %w", p, err)
-		}
-		if sc.Count < 1 || sc.Index < 1 || sc.Index > sc.Count || sc.ResultsFile == "" || filepath.Base(sc.ResultsFile) != sc.ResultsFile {
-			return nil, fmt.Errorf("shard sidecar %s: shard %d/%d, results %q: not a bench attack shard", p, sc.Index, sc.Count, sc.ResultsFile)
-		}
-		sc.sidecar, sc.results = p, filepath.Join(filepath.Dir(p), sc.ResultsFile)
-		shards = append(shards, sc)
-	}
-	return shards, nil
-}
-
-// escapeGlob quotes glob metacharacters in a directory name.
-func escapeGlob(s string) string {
-	return strings.NewReplacer(`\`, `\\`, "*", `\*`, "?", `\?`, "[", `\[`).Replace(s)
-}
-
-// checkShards makes sure the shards are one load: the same shard count,
-// no index twice (that would count its load twice). It returns the
-// indices missing from 1..n and the shards sorted by index.
-func checkShards(shards []loadedShard) (missing []int, err error) {
-	if len(shards) == 0 {
-		return nil, errors.New("no shards to merge")
-	}
-	slices.SortFunc(shards, func(a, b loadedShard) int { return a.Index - b.Index })
-	n := shards[0].Count
-	seen := map[int]string{}
-	for _, s := range shards {
-		if s.Count != n {
-			return nil, fmt.Errorf("%s is shard %s but %s is of %d shards: not one load", s.sidecar, s.Shard, shards[0].sidecar, n)
-		}
-		if prev, dup := seen[s.Index]; dup {
-			return nil, fmt.Errorf("shard %d/%d twice: %s and %s", s.Index, n, prev, s.sidecar)
-		}
-		seen[s.Index] = s.sidecar
-	}
-	for i := 1; i <= n; i++ {
-		if _, ok := seen[i]; !ok {
-			missing = append(missing, i)
-		}
-	}
-	return missing, nil
-}
-
-// attackSummary is attack.json: the merged load of all shards.
-type attackSummary struct {
-	Shards        int             `json:"shards"` // n of i/n
-	Merged        []int           `json:"merged"` // shard indices found
-	MissingShards []int           `json:"missing_shards,omitempty"`
-	OfferedRPS    float64         `json:"offered_rps"`     // sum over the merged shards
-	AchievedRPS   float64         `json:"achieved_rps"`    // merged requests / merged send window
-	ShardRPSSum   float64         `json:"shard_rps_sum"`   // sum of each shard's own achieved rate
-	ShortOfTarget bool            `json:"short_of_target"` // achieved < 99 % of offered
-	Requests      uint64          `json:"requests"`        //
-	SuccessRatio  float64         `json:"success_ratio"`   // 2xx/3xx over all
-	StatusCodes   map[string]int  `json:"status_codes"`    //
-	Start         time.Time       `json:"start"`           // first request sent
-	End           time.Time       `json:"end"`             // last request sent
-	Overlap       float64         `json:"overlap"`         // time all shards ran / merged window
-	Latency       results.Latency `json:"latency_us"`      // of all requests together
-	MeanUS        float64         `json:"mean_us"`
-	ResultsFile   string          `json:"results_file"` // merged vegeta results
-	PerShard      []shardSummary  `json:"per_shard"`
-}
-
-type shardSummary struct {
-	Shard        string          `json:"shard"`
-	Host         string          `json:"host,omitempty"`
-	OfferedRPS   float64         `json:"offered_rps"`
-	AchievedRPS  float64         `json:"achieved_rps"`
-	Requests     uint64          `json:"requests"`
-	SuccessRatio float64         `json:"success_ratio"`
-	Latency      results.Latency `json:"latency_us"`
-	Start        time.Time       `json:"start"`
-	End          time.Time       `json:"end"`
-	Interrupted  bool            `json:"interrupted,omitempty"`
-	ResultsFile  string          `json:"results_file"` // as given to the merge
-}
-
-// mergeAttack merges the shards named by args into dest.
+// mergeAttack merges the shards named by args into dest and prints the
+// summary and its path; bad shards are exit 2.
 func mergeAttack(args []string, dest string, stdout io.Writer) error {
-	shards, err := loadShards(args)
+	set, err := shards.Load(args)
 	if err != nil {
 		return exitCode(2, err)
 	}
-	missing, err := checkShards(shards)
-	if err != nil {
+	sum, err := shards.Merge(set, dest)
+	if _, bad := errors.AsType[*shards.ResultsError](err); bad {
 		return exitCode(2, err)
 	}
-	if err := os.MkdirAll(dest, 0o755); err != nil {
-		return fmt.Errorf("output directory: %w", err)
-	}
-	sum := attackSummary{Shards: shards[0].Count, MissingShards: missing, ResultsFile: attackMergedResults}
-	inputs := make([]string, len(shards))
-	var latestStart, earliestEnd time.Time
-	idle := false // a shard that sent nothing never ran together with the others
-	for i, s := range shards {
-		inputs[i] = s.results
-		m, err := loadgen.MetricsFromFile(s.results)
-		if err != nil {
-			return exitCode(2, fmt.Errorf("shard %s: %w", s.Shard, err))
-		}
-		sum.Merged = append(sum.Merged, s.Index)
-		sum.OfferedRPS += s.OfferedRPS
-		sum.ShardRPSSum += m.Rate
-		sum.PerShard = append(sum.PerShard, shardSummary{
-			Shard: s.Shard, Host: s.Host, OfferedRPS: s.OfferedRPS, AchievedRPS: m.Rate, Requests: m.Requests,
-			SuccessRatio: m.Success, Latency: latencyUS(m), Start: m.Earliest, End: m.Latest,
-			Interrupted: s.Interrupted, ResultsFile: s.results,
-		})
-		idle = idle || m.Requests == 0
-		if i == 0 || m.Earliest.After(latestStart) {
-			latestStart = m.Earliest
-		}
-		if i == 0 || m.Latest.Before(earliestEnd) {
-			earliestEnd = m.Latest
-		}
-	}
-	merged := filepath.Join(dest, attackMergedResults)
-	if err := loadgen.MergeResults(merged, inputs...); err != nil {
-		return err
-	}
-	m, err := loadgen.MetricsFromFile(merged)
 	if err != nil {
 		return err
 	}
-	sum.AchievedRPS, sum.Requests, sum.SuccessRatio = m.Rate, m.Requests, m.Success
-	sum.ShortOfTarget = sum.AchievedRPS < 0.99*sum.OfferedRPS
-	sum.StatusCodes, sum.Latency, sum.MeanUS = m.StatusCodes, latencyUS(m), us(m.Latencies.Mean)
-	sum.Start, sum.End = m.Earliest, m.Latest
-	if window := m.Latest.Sub(m.Earliest); window > 0 && !idle && earliestEnd.After(latestStart) {
-		sum.Overlap = float64(earliestEnd.Sub(latestStart)) / float64(window)
-	}
-	data, err := json.MarshalIndent(sum, "", "  ")
-	if err != nil {
-		return fmt.Errorf("attack summary: %w", err)
-	}
-	if err := os.WriteFile(filepath.Join(dest, attackSummaryJSON), append(data, '\n'), 0o644); err != nil {
-		return fmt.Errorf("attack summary: %w", err)
-	}
-	md := attackMarkdown(sum)
-	if err := os.WriteFile(filepath.Join(dest, attackSummaryMD), md, 0o644); err != nil {
-		return fmt.Errorf("attack summary: %w", err)
-	}
-	stdout.Write(md)
-	fmt.Fprintln(stdout, filepath.Join(dest, attackSummaryMD))
+	sum.WriteMarkdown(stdout)
+	fmt.Fprintln(stdout, filepath.Join(dest, shards.SummaryMarkdown))
 	return nil
-}
-
-func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
-
-// latencyUS takes the latency distribution of m in results' units.
-func latencyUS(m *vegeta.Metrics) results.Latency {
-	l := m.Latencies
-	return results.Latency{P50: us(l.P50), P90: us(l.P90), P99: us(l.P99), P999: us(l.Quantile(0.999)), Max: us(l.Max)}
-}
-
-// attackMarkdown renders attack.md; it is golden-tested.
-func attackMarkdown(s attackSummary) []byte {
-	var b strings.Builder
-	fmt.Fprintf(&b, "# Merged load: %d of %d shards\n\n", len(s.Merged), s.Shards)
-	if len(s.MissingShards) > 0 {
-		fmt.Fprintf(&b, "**WARNING: shards %s missing**: the offered rate and the distribution below cover only the shards found.\n\n", joinInts(s.MissingShards))
-	}
-	fmt.Fprintf(&b, "Offered %.1f req/s (sum of the shards), achieved %.1f req/s over the merged window (%s; the shards' own rates sum to %.1f req/s).\n",
-		s.OfferedRPS, s.AchievedRPS, s.End.Sub(s.Start).Round(time.Millisecond), s.ShardRPSSum)
-	if s.ShortOfTarget {
-		b.WriteString("**Achieved fell short of offered** (by more than 1 %): a generator or the server was saturated, or the shards did not overlap.\n")
-	}
-	fmt.Fprintf(&b, "%d requests, %.2f %% success, status codes %s. All shards ran together for %.0f %% of the merged window", s.Requests, 100*s.SuccessRatio, codes(s.StatusCodes), 100*s.Overlap)
-	if s.Overlap < 0.9 {
-		b.WriteString(" — **start the shards together** (`--start-at`), else the combined rate understates the load they offered")
-	}
-	b.WriteString(".\n\n")
-	b.WriteString("Latency of all requests together (from the merged raw results, as `vegeta report merged.bin` computes it):\n\n")
-	b.WriteString("| p50 | p90 | p99 | p99.9 | max | mean |\n|---|---|---|---|---|---|\n")
-	l := s.Latency
-	fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n\n", fmtUS(l.P50), fmtUS(l.P90), fmtUS(l.P99), fmtUS(l.P999), fmtUS(l.Max), fmtUS(s.MeanUS))
-	b.WriteString("| shard | host | offered req/s | achieved req/s | requests | success | p50 | p99 | first request (UTC) |\n|---|---|---|---|---|---|---|---|---|\n")
-	for _, p := range s.PerShard {
-		note := ""
-		if p.Interrupted {
-			note = " (interrupted)"
-		}
-		fmt.Fprintf(&b, "| %s%s | %s | %.1f | %.1f | %d | %.2f %% | %s | %s | %s |\n", p.Shard, note, orDashMD(p.Host), p.OfferedRPS, p.AchievedRPS,
-			p.Requests, 100*p.SuccessRatio, fmtUS(p.Latency.P50), fmtUS(p.Latency.P99), fmtClock(p.Start))
-	}
-	fmt.Fprintf(&b, "\nMerged vegeta results: `%s`.\n", s.ResultsFile)
-	return []byte(b.String())
-}
-
-func fmtClock(t time.Time) string {
-	if t.IsZero() {
-		return "—"
-	}
-	return t.UTC().Format("15:04:05.000")
-}
-
-func fmtUS(v float64) string {
-	return time.Duration(v * float64(time.Microsecond)).Round(time.Microsecond).String()
-}
-
-func orDashMD(s string) string {
-	if s == "" {
-		return "—"
-	}
-	return strings.NewReplacer("|", `\|`).Replace(s)
-}
-
-func joinInts(v []int) string {
-	s := make([]string, len(v))
-	for i, n := range v {
-		s[i] = strconv.Itoa(n)
-	}
-	return strings.Join(s, ", ")
-}
-
-// codes renders a status-code histogram in code order.
-func codes(m map[string]int) string {
-	keys := slices.Sorted(maps.Keys(m))
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s×%d", k, m[k])
-	}
-	if len(parts) == 0 {
-		return "none"
-	}
-	return strings.Join(parts, ", ")
 }
 
 // checkReport runs the browser checks on a report directory: exit 1 lists

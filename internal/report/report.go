@@ -203,11 +203,18 @@ func openTargets(d *document, ts []analysis.Target) {
 		}
 		return c
 	}
+	// Misses are listed open while they are few; more are collapsed like
+	// the inconclusive ones, so the headline table and the trade-off chart
+	// stay inside the first screen (the browser check asserts it).
 	var items []cell
 	for _, t := range missed {
 		items = append(items, item(t))
 	}
-	if len(items) > 0 {
+	if len(items) > maxMissedListed {
+		d.details(fmt.Sprintf("%d missed targets", len(items)))
+		d.listClass("compact", items)
+		d.endDetails()
+	} else if len(items) > 0 {
 		d.listClass("compact", items)
 	}
 	// A long list of inconclusive targets (a run without rounds) would push
@@ -225,8 +232,12 @@ func openTargets(d *document, ts []analysis.Target) {
 	}
 }
 
-// maxOpenListed is how many inconclusive targets are listed uncollapsed.
-const maxOpenListed = 5
+// maxOpenListed and maxMissedListed are how many inconclusive and missed
+// targets are listed uncollapsed above the headline.
+const (
+	maxOpenListed   = 3
+	maxMissedListed = 2
+)
 
 func reasonSuffix(r string) string {
 	if r == "" {

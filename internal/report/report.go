@@ -203,33 +203,30 @@ func openTargets(d *document, ts []analysis.Target) {
 		}
 		return c
 	}
-	// Misses are listed open while they are few; more are collapsed like
-	// the inconclusive ones, so the headline table and the trade-off chart
-	// stay inside the first screen (the browser check asserts it).
-	var items []cell
-	for _, t := range missed {
-		items = append(items, item(t))
+	// Short lists stay open; longer ones are collapsed so the headline
+	// table and the trade-off chart stay inside the first screen (the
+	// browser check asserts it).
+	targetList(d, "missed targets", missed, maxMissedListed, item)
+	targetList(d, "inconclusive targets", open, maxOpenListed, item)
+}
+
+// targetList lists ts, inside a collapsed <details> when there are more
+// than limit of them.
+func targetList(d *document, label string, ts []analysis.Target, limit int, item func(analysis.Target) cell) {
+	if len(ts) == 0 {
+		return
 	}
-	if len(items) > maxMissedListed {
-		d.details(fmt.Sprintf("%d missed targets", len(items)))
-		d.listClass("compact", items)
-		d.endDetails()
-	} else if len(items) > 0 {
-		d.listClass("compact", items)
+	items := make([]cell, len(ts))
+	for i, t := range ts {
+		items[i] = item(t)
 	}
-	// A long list of inconclusive targets (a run without rounds) would push
-	// the headline off the first screen: it is collapsed.
-	items = nil
-	for _, t := range open {
-		items = append(items, item(t))
-	}
-	if len(items) > maxOpenListed {
-		d.details(fmt.Sprintf("%d inconclusive targets", len(items)))
+	if len(items) <= limit {
 		d.listClass("compact", items)
-		d.endDetails()
-	} else if len(items) > 0 {
-		d.listClass("compact", items)
+		return
 	}
+	d.details(fmt.Sprintf("%d %s", len(items), label))
+	d.listClass("compact", items)
+	d.endDetails()
 }
 
 // maxOpenListed and maxMissedListed are how many inconclusive and missed

@@ -77,7 +77,7 @@ func (r *runner) cluster(ctx context.Context, sc *scenarios.Scenario) error {
 		return nil
 	}
 	r.out.Clusters = append(r.out.Clusters, clusterRuns(sc, res.Trials)...)
-	if res.Interrupted {
+	if res.Interrupted || ctx.Err() != nil {
 		return ctx.Err()
 	}
 	return nil

@@ -108,6 +108,12 @@ func Run(ctx context.Context, scs []*scenarios.Scenario, opts Options) (*results
 			return r.out, fmt.Errorf("%s: %w", v.Name, err)
 		}
 	}
+	// A cancellation that landed inside the last variant, in a step that
+	// ends without an error (a cluster trial recorded as failed), still
+	// makes the run interrupted: its results are partial.
+	if ctx.Err() != nil {
+		r.out.Interrupted = true
+	}
 	if r.out.Interrupted {
 		r.out.Notes = append(r.out.Notes, "run interrupted: only finished runs are reported")
 	}

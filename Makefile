@@ -37,7 +37,7 @@ lint:
 MICROBENCH := 'BenchmarkVerify/.*/^(hit|parallel-hit)$$'
 bench: build tools
 	@mkdir -p reports
-	$(GO) test -run '^$$' -bench $(MICROBENCH) -benchtime 100ms -count 5 ./impl/ > reports/.microbench.txt
+	$(GO) test -run '^$$' -bench $(MICROBENCH) -benchtime 100ms -count 10 ./impl/ > reports/.microbench.txt
 	$(BIN) run --progress --microbench reports/.microbench.txt $(SCENARIOS) > reports/.last-report
 	$(BIN) report --check "$$(dirname "$$(cat reports/.last-report)")"
 	@cat reports/.last-report
@@ -50,8 +50,8 @@ bench-quick: build tools
 # format (ns/op, cpu-ns/op, allocations, slow/op).
 bench-go: deps
 	mkdir -p reports
-	$(GO) test -run '^$$' -bench 'Verify|Warm|Flood|Herd|Digest|ShadowSize|SlowPathParts' -count 5 ./impl/ | tee reports/bench-go.txt
-	$(GO) test -run '^$$' -bench 'Ticket' -count 5 ./impl/ticket/ | tee -a reports/bench-go.txt
+	$(GO) test -run '^$$' -bench 'Verify|Warm|Flood|Herd|Digest|ShadowSize|SlowPathParts' -count 10 ./impl/ | tee reports/bench-go.txt
+	$(GO) test -run '^$$' -bench 'Ticket' -count 10 ./impl/ticket/ | tee -a reports/bench-go.txt
 
 fuzz: deps
 	./scripts/fuzz.sh $(FUZZTIME)

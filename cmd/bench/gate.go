@@ -2,23 +2,17 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
-	"slices"
 	"strings"
 
-	"github.com/authbench/authbench/cmd/bench/internal/gaterun"
-	gatefiles "github.com/authbench/authbench/gate"
-	"github.com/authbench/authbench/impl"
 	"github.com/authbench/authbench/internal/gate"
+	"github.com/authbench/authbench/internal/gaterun"
 	"github.com/authbench/authbench/internal/neighbour"
-	"github.com/authbench/authbench/internal/results"
 )
 
 // Defaults of the version-to-version gate. The protocol (best of k short
@@ -110,7 +104,7 @@ func gateMain(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	switch {
 	case o.results != "":
-		return gateSemantic(o, stdout)
+		return exitOf(gaterun.Semantic(o.results, o.thresholds, o.repo, stdout))
 	case o.base != "":
 		cfg, err := o.baseConfig()
 		if err != nil {
@@ -128,15 +122,7 @@ func gateMain(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if o.baseline == "" || o.candidate == "" {
 		return exitCode(2, errors.New("--baseline and --candidate go together"))
 	}
-	base, err := gate.ReadBenchFiles(splitList(o.baseline)...)
-	if err != nil {
-		return exitCode(2, fmt.Errorf("baseline: %w", err))
-	}
-	cand, err := gate.ReadBenchFiles(splitList(o.candidate)...)
-	if err != nil {
-		return exitCode(2, fmt.Errorf("candidate: %w", err))
-	}
-	return compareFiles(base, cand, gate.Options{Alpha: o.alpha, MinEffect: o.minEffect}, stdout)
+	return exitOf(gaterun.Files(splitList(o.baseline), splitList(o.candidate), gate.Options{Alpha: o.alpha, MinEffect: o.minEffect}, stdout))
 }
 
 func (o gateOpts) validate() error {
@@ -175,20 +161,6 @@ func (o gateOpts) protocol(benchDef, instrDef string) gaterun.Protocol {
 	return p
 }
 
-// cachedHits is the default of instruction rounds: the hit of every cached
-// verifier. The uncached hit is a full crypt (about 34 M instructions)
-// that would take minutes under callgrind at a fixed count; time rounds
-// cover it.
-func cachedHits() string {
-	var names []string
-	for _, s := range impl.Specs() {
-		if s.Cached {
-			names = append(names, regexp.QuoteMeta(s.Name))
-		}
-	}
-	return "BenchmarkVerify/^(" + strings.Join(names, "|") + ")$/^hit$"
-}
-
 func (o gateOpts) baseConfig() (gaterun.Config, error) {
 	ms, err := o.methods(gaterun.DefaultMeasure)
 	if err != nil {
@@ -198,8 +170,8 @@ func (o gateOpts) baseConfig() (gaterun.Config, error) {
 	if err != nil {
 		return gaterun.Config{}, err
 	}
-	p := o.protocol(defaultBenchRE, cachedHits())
-	if p.Scenario, err = probeScenario(o.scenario, repo); err != nil {
+	p := o.protocol(defaultBenchRE, gaterun.CachedHits())
+	if p.Scenario, err = gaterun.ProbeScenario(o.scenario, repo); err != nil {
 		return gaterun.Config{}, err
 	}
 	return gaterun.Config{Repo: repo, Base: o.base, Methods: ms, Rounds: o.rounds, InstrRounds: o.instrRounds, Protocol: p,
@@ -224,20 +196,6 @@ func (o gateOpts) calConfig() (gaterun.CalConfig, error) {
 		Slowdown: o.slowdown, Neighbour: o.neighbour, Out: o.out}, nil
 }
 
-// probeScenario resolves the HTTP probe against the candidate checkout.
-func probeScenario(p, repo string) (string, error) {
-	if p == "" {
-		return "", nil
-	}
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(repo, p)
-	}
-	if _, err := os.Stat(p); err != nil {
-		return "", fmt.Errorf("gate scenario: %w", err)
-	}
-	return p, nil
-}
-
 // exitOf maps a gaterun outcome to the exit code: 1 for a regression, 2
 // for anything that prevented a verdict.
 func exitOf(err error) error {
@@ -258,101 +216,4 @@ func splitList(s string) []string {
 		}
 	}
 	return out
-}
-
-// compareFiles runs the statistical gate on two sets of benchmark files.
-func compareFiles(base, cand gate.Samples, opts gate.Options, stdout io.Writer) error {
-	rep, err := gaterun.Judge(base, cand, opts)
-	if rep != nil {
-		if werr := rep.WriteTable(stdout); werr != nil {
-			return exitCode(2, werr)
-		}
-	}
-	if err != nil {
-		return exitCode(2, err)
-	}
-	if rep.Failed() {
-		var names []string
-		for _, m := range rep.Regressions() {
-			names = append(names, m.Key.String())
-		}
-		return exitCode(1, fmt.Errorf("performance regression in %d metric(s): %s", len(names), strings.Join(names, ", ")))
-	}
-	fmt.Fprintln(stdout, "gate: pass")
-	return nil
-}
-
-// gateSemantic checks results.json against the thresholds file.
-func gateSemantic(o gateOpts, stdout io.Writer) error {
-	th, src, err := loadThresholds(o.thresholds, o.repo)
-	if err != nil {
-		return exitCode(2, err)
-	}
-	if err := checkSchema(o.results); err != nil {
-		return exitCode(2, err)
-	}
-	res, err := results.Read(o.results)
-	if err != nil {
-		return exitCode(2, err)
-	}
-	fs := gate.CheckSemantic(res, th)
-	fmt.Fprintf(stdout, "semantic gate: %s against %s\n", o.results, src)
-	if err := gate.WriteFindings(stdout, fs); err != nil {
-		return exitCode(2, err)
-	}
-	if !slices.ContainsFunc(fs, func(f gate.Finding) bool { return f.Status != gate.NoData }) {
-		// Nothing checked is not a pass: the results are empty or foreign.
-		return exitCode(2, fmt.Errorf("no threshold applies to any run in %s: nothing was checked", o.results))
-	}
-	if gate.AnyFailed(fs) {
-		n := 0
-		for _, f := range fs {
-			if f.Status == gate.Fail {
-				n++
-			}
-		}
-		return exitCode(1, fmt.Errorf("%d semantic check(s) failed", n))
-	}
-	fmt.Fprintln(stdout, "gate: pass")
-	return nil
-}
-
-// checkSchema names the problem when a results directory was written by
-// another schema, before results.Read's generic error.
-func checkSchema(dir string) error {
-	p := dir
-	if st, err := os.Stat(p); err == nil && st.IsDir() {
-		p = filepath.Join(p, results.FileName)
-	}
-	data, err := os.ReadFile(p)
-	if err != nil {
-		return fmt.Errorf("read results: %w", err)
-	}
-	var head struct {
-		SchemaVersion *int `json:"schema_version"`
-	}
-	if err := json.Unmarshal(data, &head); err != nil {
-		return fmt.Errorf("parse %s: %w", p, err)
-	}
-	switch {
-	case head.SchemaVersion == nil:
-		return fmt.Errorf("%s has no schema_version: not a results.json of bench run (or from before schema 1); rerun `bench run`", p)
-	case *head.SchemaVersion != results.SchemaVersion:
-		return fmt.Errorf("%s is results schema %d, this build reads schema %d: regenerate it with this build's `bench run`", p, *head.SchemaVersion, results.SchemaVersion)
-	}
-	return nil
-}
-
-func loadThresholds(flagPath, repo string) (gate.Thresholds, string, error) {
-	if flagPath != "" {
-		th, err := gate.LoadThresholds(flagPath)
-		return th, flagPath, err
-	}
-	p := filepath.Join(repo, "gate", "thresholds.yaml")
-	if _, err := os.Stat(p); err == nil {
-		th, err := gate.LoadThresholds(p)
-		return th, p, err
-	}
-	th, err := gate.ParseThresholds([]byte(gatefiles.ThresholdsYAML()))
-	return th, "built-in thresholds (gate/thresholds.yaml)", err
 }

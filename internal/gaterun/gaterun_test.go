@@ -401,3 +401,10 @@ func TestGitResolveUnknownRef(t *testing.T) {
 		t.Errorf("worktree left behind: %v", err)
 	}
 }
+
+func TestCachedHits(t *testing.T) {
+	re := CachedHits()
+	if !strings.Contains(re, "ttl") || strings.Contains(re, "uncached") {
+		t.Errorf("instruction default %q: want the cached verifiers only", re)
+	}
+}

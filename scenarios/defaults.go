@@ -1,0 +1,46 @@
+package scenarios
+
+import (
+	"time"
+)
+
+// Defaults applied by Parse when a field is absent.
+const (
+	DefaultTokens       = 1
+	DefaultDuration     = 5 * time.Second
+	DefaultWarmup       = 1 * time.Second
+	DefaultRepeats      = 1
+	DefaultRounds       = 3
+	DefaultServerTTL    = 60 * time.Second // PBS's TOKEN_SECRET_CACHE_TTL_SECS
+	DefaultProcesses    = 1
+	DefaultProbeRate    = 50.0 // req/s of the revocation probe
+	DefaultKneeStep     = 1 * time.Second
+	DefaultKneeP99Bound = 100 * time.Millisecond
+	DefaultKneeFactor   = 2.0
+)
+
+// Limits checked by the validator. They keep a typo (or a fuzzer) from
+// asking for a day-long run or a million-variant matrix.
+const (
+	MaxTokens      = 1_000_000
+	MaxProcesses   = 4
+	MaxConcurrency = 10_000
+	MaxGOMAXPROCS  = 1024
+	MaxRepeats     = 100
+	MaxRounds      = 100
+	MaxDuration    = time.Hour
+	MaxMatrixAxis  = 16 // values per matrix axis
+	MaxKneeSteps   = 50
+	MaxEvents      = 1000
+)
+
+// Quick-mode caps, see (*Scenario).Quick.
+const (
+	QuickDuration  = 500 * time.Millisecond
+	QuickWarmup    = 200 * time.Millisecond
+	QuickKneeStep  = 200 * time.Millisecond
+	QuickKneeSteps = 2
+	// QuickRounds keeps two interleaved rounds: a smoke run still shows
+	// a min-max spread and exercises the rotation, within 3 minutes.
+	QuickRounds = 2
+)

@@ -22,13 +22,19 @@ func (b *base) Stats() Stats { return b.n.snapshot() }
 func (b *base) Bound() Bound { return b.bound }
 
 // slowVerify is the uncached check PBS does on every request before the
+// series (SlowVerify on the verifier's store).
+func (b *base) slowVerify(id, secret string) error { return SlowVerify(b.store, id, secret) }
+
+// SlowVerify is the uncached check PBS does on every request before the
 // series: read and parse token.shadow, look the id up, run the crypt hash.
-// Errors name the cause for logs but never carry the secret or the hash.
-func (b *base) slowVerify(id, secret string) error {
+// Peers that decorate PBS's slow path (package peers/k8s) call it. Errors
+// wrap ErrRejected and name the cause for logs but never carry the secret
+// or the hash.
+func SlowVerify(store *Store, id, secret string) error {
 	if err := ValidateTokenID(id); err != nil {
 		return fmt.Errorf("%w: %w", ErrRejected, err)
 	}
-	data, err := b.store.Read()
+	data, err := store.Read()
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrRejected, err)
 	}

@@ -39,13 +39,17 @@ type fixture struct {
 	v     Verifier
 }
 
-// wallClockTTL is the k8s peer's success TTL in tests: its cache expires
-// on the wall clock (no clock can be injected into it), so tests wait
-// this long instead of advancing the fake clock.
+// wallClockTTL is a peer's success TTL in tests (the k8s peer's): its
+// cache expires on the wall clock (no clock can be injected into it), so
+// tests wait this long instead of advancing the fake clock.
 const wallClockTTL = 150 * time.Millisecond
 
-// wallClock lists the verifiers whose TTLs ignore Config.Clock.
-var wallClock = map[string]bool{"k8s": true}
+// wallClock reports whether the named verifier's TTLs ignore Config.Clock
+// (Spec.WallClock).
+func wallClock(name string) bool {
+	s, _ := Lookup(name)
+	return s.WallClock
+}
 
 // testConfig is the configuration every conformance fixture uses.
 func testConfig(s *Store, clk *fakeClock) Config {
@@ -56,7 +60,7 @@ func testConfig(s *Store, clk *fakeClock) Config {
 // enough for their TTL to pass too (the bound is waited for, not timed).
 func (f *fixture) advance(d time.Duration) {
 	f.clock.Advance(d)
-	if wallClock[f.v.Name()] {
+	if wallClock(f.v.Name()) {
 		time.Sleep(min(d, wallClockTTL) + 20*time.Millisecond)
 	}
 }

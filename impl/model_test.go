@@ -464,7 +464,7 @@ func (m *modelRun) check(p modelPick, accepted, quiescent bool) {
 	default:
 		b := rec.kind.bound(m.v.Bound())
 		age := m.clock.Now().Sub(rec.diedT)
-		if wallClock[m.name] {
+		if wallClock(m.name) {
 			age = time.Since(rec.diedWall)
 		}
 		switch {

@@ -461,21 +461,6 @@ func TestWatchDegrades(t *testing.T) {
 	})
 }
 
-// TestK8sDefaults pins kube-apiserver's token cache defaults.
-func TestK8sDefaults(t *testing.T) {
-	b, err := DeclaredBound("k8s", Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := Staleness{Max: 10 * time.Second}
-	if b.APISameProcess != want || b.APIOtherProcess != want || b.ManualEdit != want || b.SameLenRestore != want {
-		t.Errorf("k8s bound %+v, want 10 s for every change", b)
-	}
-	if _, err := New("k8s", Config{Store: newFixture(t, "uncached").store, SuccessTTL: -time.Second}); err == nil {
-		t.Error("negative success TTL accepted")
-	}
-}
-
 // TestVerifyErrorsNeverCarrySecrets: the new verifiers' errors and logs
 // never include the presented secret.
 func TestVerifyErrorsNeverCarrySecrets(t *testing.T) {

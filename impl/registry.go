@@ -3,6 +3,8 @@ package impl
 import (
 	"fmt"
 	"slices"
+	"strings"
+	"sync"
 )
 
 // Family says where a verifier comes from, so reports can group them.
@@ -33,12 +35,18 @@ type Spec struct {
 	Family Family
 	// Summary is one line for reports: what the hit path does.
 	Summary string
+	// WallClock is set for verifiers whose TTLs run on the wall clock
+	// (Config.Clock does not reach them), so tests wait instead of
+	// advancing a fake clock.
+	WallClock bool
 }
 
-// registry lists the verifiers in report order (baseline first, then the
-// PBS stages, then ours and peers). Adding a verifier is one file with its
-// constructor and bound plus one entry here.
-var registry = []Spec{
+// builtin lists authbench's own verifiers in report order (baseline
+// first, then the PBS stages, then ours). Adding one of ours is one file
+// with its constructor and bound plus one entry here; a peer registers
+// itself from its own package with Register instead, so impl never links
+// the peer's dependencies.
+var builtin = []Spec{
 	{Name: "uncached", New: newUncached, Bound: uncachedBound, Family: FamilyPBS,
 		Summary: "read + parse token.shadow + crypt on every request"},
 	{Name: "generation", New: newGeneration, Bound: generationBound, Cached: true, Family: FamilyPBS,
@@ -55,8 +63,72 @@ var registry = []Spec{
 		Summary: "as snapshot; inotify events trigger the check, TTL stat as safety net"},
 	{Name: "fresh", New: newFresh, Bound: freshBound, Cached: true, Family: FamilyOurs,
 		Summary: "as notify, keyed digests, negative cache, single-flight slow path"},
-	{Name: "k8s", New: newK8s, Bound: k8sBound, Cached: true, Family: FamilyPeer,
-		Summary: "Kubernetes' cached token authenticator around uncached (success TTL)"},
+}
+
+// registry is every verifier in report order. It is the package's only
+// mutable state, and it changes only while packages initialise.
+var registry = newSpecRegistry()
+
+// specRegistry holds the built-in specs followed by the registered ones,
+// kept sorted so the order does not depend on which package's init ran
+// first.
+type specRegistry struct {
+	mu    sync.RWMutex
+	specs []Spec
+}
+
+func newSpecRegistry() *specRegistry { return &specRegistry{specs: slices.Clone(builtin)} }
+
+// Register adds a verifier defined outside impl (a peer, from its own
+// package's init, the way database/sql drivers register). Registered
+// verifiers follow the built-in ones, ordered by family (pbs, ours, peer)
+// and then by name, whatever the import order. It panics on an empty or
+// duplicate name, an unknown family or a spec without New or Bound: those
+// are programming errors, found when the binary starts.
+func Register(s Spec) { registry.register(s) }
+
+func (r *specRegistry) register(s Spec) {
+	switch {
+	case s.Name == "":
+		panic("impl: Register of a verifier without a name")
+	case s.New == nil || s.Bound == nil:
+		panic("impl: Register of verifier " + s.Name + " without New or Bound")
+	case familyRank(s.Family) < 0:
+		panic(fmt.Sprintf("impl: Register of verifier %s with unknown family %q", s.Name, s.Family))
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if slices.ContainsFunc(r.specs, func(o Spec) bool { return o.Name == s.Name }) {
+		panic("impl: Register called twice for verifier " + s.Name)
+	}
+	added := append(slices.Clone(r.specs[len(builtin):]), s)
+	slices.SortFunc(added, func(a, b Spec) int {
+		if c := familyRank(a.Family) - familyRank(b.Family); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	r.specs = append(slices.Clone(builtin), added...)
+}
+
+func (r *specRegistry) all() []Spec {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return slices.Clone(r.specs)
+}
+
+func (r *specRegistry) lookup(name string) (Spec, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	i := slices.IndexFunc(r.specs, func(s Spec) bool { return s.Name == name })
+	if i < 0 {
+		return Spec{}, false
+	}
+	return r.specs[i], true
+}
+
+func familyRank(f Family) int {
+	return slices.Index([]Family{FamilyPBS, FamilyOurs, FamilyPeer}, f)
 }
 
 // BaselineVerifier is the verifier every cached one is compared against.
@@ -64,8 +136,9 @@ const BaselineVerifier = "uncached"
 
 // Names lists the registered verifiers, sorted.
 func Names() []string {
-	names := make([]string, 0, len(registry))
-	for _, s := range registry {
+	specs := Specs()
+	names := make([]string, 0, len(specs))
+	for _, s := range specs {
 		names = append(names, s.Name)
 	}
 	slices.Sort(names)
@@ -73,15 +146,11 @@ func Names() []string {
 }
 
 // Specs returns the registered verifiers in report order.
-func Specs() []Spec { return slices.Clone(registry) }
+func Specs() []Spec { return registry.all() }
 
 // Lookup returns the named verifier's spec.
 func Lookup(name string) (Spec, bool) {
-	i := slices.IndexFunc(registry, func(s Spec) bool { return s.Name == name })
-	if i < 0 {
-		return Spec{}, false
-	}
-	return registry[i], true
+	return registry.lookup(name)
 }
 
 // DeclaredBound returns the named verifier's bound for cfg without building

@@ -26,7 +26,17 @@ const SlowdownEnv = "AUTHBENCH_SLOWDOWN"
 // caller can tell "slowed" from "variable ignored by an older build".
 const slowdownMarker = "authbench: injected slowdown active: "
 
-func init() {
+// TestMain installs the slowdown hook before any test or benchmark runs,
+// and after every package's init, so peers registered from their own
+// packages (peers_import_test.go) are slowed too.
+func TestMain(m *testing.M) {
+	installSlowdown()
+	os.Exit(m.Run())
+}
+
+// installSlowdown wraps every registered constructor when SlowdownEnv is
+// set.
+func installSlowdown() {
 	f, err := parseSlowdown(os.Getenv(SlowdownEnv))
 	if err != nil {
 		// Running unslowed would make a calibration silently wrong.
@@ -41,9 +51,11 @@ func init() {
 	}
 	cal := newSlowCalibration(f)
 	cal.iters = fixed
-	for i := range registry {
-		registry[i].New = slowedConstructor(registry[i].Name, registry[i].New, cal)
+	registry.mu.Lock()
+	for i, s := range registry.specs {
+		registry.specs[i].New = slowedConstructor(s.Name, s.New, cal)
 	}
+	registry.mu.Unlock()
 	fmt.Fprintf(os.Stderr, "%s%g\n", slowdownMarker, f)
 }
 

@@ -156,9 +156,10 @@ type Config struct {
 	// NegativeSize bounds the negative cache's entries; 0 means
 	// DefaultNegativeSize.
 	NegativeSize int
-	// SuccessTTL and FailureTTL configure the k8s peer's token cache; 0
-	// means kube-apiserver's defaults (K8sDefaultSuccessTTL,
-	// K8sDefaultFailureTTL: failures are not cached).
+	// SuccessTTL and FailureTTL configure a peer's answer cache (the k8s
+	// peer's token cache, package peers/k8s); 0 means the peer's defaults
+	// (kube-apiserver's: 10 s, failures not cached). Built-in verifiers
+	// ignore them.
 	SuccessTTL, FailureTTL time.Duration
 	// Logger receives one line whenever a verifier degrades (a watch that
 	// cannot be set up or was lost, a shadow that is no regular file);
@@ -186,6 +187,17 @@ func Close(v Verifier) error {
 
 // DefaultTTL is PBS's TOKEN_SECRET_CACHE_TTL_SECS.
 const DefaultTTL = 60 * time.Second
+
+// K8sDefaultSuccessTTL and K8sDefaultFailureTTL are kube-apiserver's token
+// cache defaults.
+//
+// Deprecated: use k8s.DefaultSuccessTTL and k8s.DefaultFailureTTL (package
+// peers/k8s, which a test keeps equal to these); kept so callers can move
+// to the peer package one at a time.
+const (
+	K8sDefaultSuccessTTL = 10 * time.Second
+	K8sDefaultFailureTTL = 0
+)
 
 // ttl is the effective TTL (DefaultTTL when unset).
 func (c Config) ttl() time.Duration {

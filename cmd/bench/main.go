@@ -11,6 +11,10 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	// The peers register their verifiers with impl here, at the edge:
+	// impl itself links none of their dependencies.
+	_ "github.com/authbench/authbench/peers/k8s"
 )
 
 // exitError carries a specific exit code (for example 1 = "verified false"

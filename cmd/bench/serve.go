@@ -14,6 +14,7 @@ import (
 	"github.com/authbench/authbench/impl/ticket"
 	"github.com/authbench/authbench/internal/node"
 	"github.com/authbench/authbench/internal/server"
+	"github.com/authbench/authbench/peers/k8s"
 )
 
 // ticketStrategyNames lists impl/ticket's strategies for flag help.
@@ -34,7 +35,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	admin := fs.String("admin-addr", "", "loopback address for pprof, counters and bench admin (empty: off)")
 	fs.StringVar(admin, "pprof-addr", "", "alias of --admin-addr")
 	tls := fs.Bool("tls", false, "serve HTTPS with a self-signed certificate made at start")
-	ttl := fs.Duration("ttl", 0, fmt.Sprintf("TTL of the ttl family's metadata window and of k8s' success cache (0: each verifier's default, %s and %s)", impl.DefaultTTL, impl.K8sDefaultSuccessTTL))
+	ttl := fs.Duration("ttl", 0, fmt.Sprintf("TTL of the ttl family's metadata window and of k8s' success cache (0: each verifier's default, %s and %s)", impl.DefaultTTL, k8s.DefaultSuccessTTL))
 	scheme := fs.String("scheme", "sha256", "hash scheme for secrets made through the admin API")
 	cost := fs.Int("cost", 0, "hash cost for those secrets (0 = default)")
 	strategy := fs.String("ticket-strategy", "", "also serve "+server.PathTicketVersion+" behind PVEAuthCookie tickets with this key-cache strategy: "+strings.Join(ticketStrategyNames(), ", "))

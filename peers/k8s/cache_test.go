@@ -1,4 +1,4 @@
-package k8scache
+package k8s
 
 import (
 	"context"

@@ -1,11 +1,4 @@
-// Package k8scache wraps Kubernetes' cached token authenticator
-// (k8s.io/apiserver/pkg/authentication/token/cache, the cache kube-apiserver
-// puts in front of every bearer-token authenticator) around any slow token
-// check, so authbench can measure a peer nobody here wrote. Every k8s.io
-// import of authbench lives in this package; it depends only on its own
-// one-method interface, not on impl, so impl can adapt its slow path to it
-// without an import cycle.
-package k8scache
+package k8s
 
 import (
 	"context"
@@ -53,7 +46,7 @@ type Cache struct {
 // New builds the cache; it returns an error for negative TTLs.
 func New(c Checker, o Options) (*Cache, error) {
 	if o.SuccessTTL < 0 || o.FailureTTL < 0 {
-		return nil, errors.New("k8scache: negative TTL")
+		return nil, errors.New("k8s cache: negative TTL")
 	}
 	if o.SuccessTTL == 0 {
 		o.SuccessTTL = DefaultSuccessTTL
@@ -68,7 +61,7 @@ func New(c Checker, o Options) (*Cache, error) {
 // token unambiguous; callers validate it first.
 func (c *Cache) Verify(ctx context.Context, id, secret string) (bool, error) {
 	if strings.Contains(id, ":") {
-		return false, errors.New("k8scache: token id contains ':'")
+		return false, errors.New("k8s cache: token id contains ':'")
 	}
 	_, ok, err := c.auth.AuthenticateToken(ctx, id+":"+secret)
 	return ok, err

@@ -12,7 +12,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/authbench/authbench/cmd/bench/internal/shards"
+	"github.com/authbench/authbench/internal/shards"
 	"github.com/authbench/authbench/loadgen"
 )
 

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authbench/authbench/cmd/bench/internal/shards"
+	"github.com/authbench/authbench/internal/shards"
 	"github.com/authbench/authbench/loadgen"
 )
 

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/authbench/authbench/cmd/bench/internal/shards"
+	"github.com/authbench/authbench/internal/shards"
 	"github.com/authbench/authbench/internal/browser"
 	"github.com/authbench/authbench/internal/report"
 	"github.com/authbench/authbench/internal/results"

@@ -80,7 +80,7 @@ func TestMergeGolden(t *testing.T) {
 	}
 	want, err := os.ReadFile(golden)
 	if err != nil {
-		t.Fatalf("%v (go test ./cmd/bench/internal/shards -run MergeGolden -update)", err)
+		t.Fatalf("%v (go test ./internal/shards -run MergeGolden -update)", err)
 	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("attack.md differs from %s:\n%s", golden, got)

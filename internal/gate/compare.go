@@ -63,6 +63,12 @@ type Options struct {
 	Seed uint64
 	// NoCorrection disables Holm–Bonferroni; for calibration only.
 	NoCorrection bool
+	// FDR replaces Holm's family-wise control with Benjamini–Hochberg's
+	// false-discovery rate at Alpha: for a suite of many benchmarks, where
+	// Holm's power falls with every benchmark added. With every metric
+	// unchanged (an A/A run) BH still bounds the chance of any alert by
+	// Alpha, so a quiet suite stays quiet.
+	FDR bool
 	// Direction overrides DefaultDirection; returning 0 falls back to it.
 	Direction func(unit string) Direction `json:"-"`
 }
@@ -122,9 +128,9 @@ type Metric struct {
 	Ratio      float64 // Hodges–Lehmann estimate of cand/base
 	Lo, Hi     float64 // CI of the ratio at Confidence
 	Confidence float64 // actual coverage of [Lo, Hi] (≥ 1 − Alpha)
-	Alpha      float64 // per-metric level after Holm
+	Alpha      float64 // per-metric level after Holm (or BH)
 	P          float64 // p-value of "|change| ≤ MinEffect"
-	PAdj       float64 // Holm-adjusted P
+	PAdj       float64 // Holm-adjusted P (BH: the q-value)
 	Verdict    Verdict
 }
 
@@ -244,28 +250,15 @@ func compare(base, cand Samples, opts Options, cache uCache) (*Report, error) {
 		ps[i].m.P = stats[i].pBeyond(cache.get(ps[i].m.NBase, ps[i].m.NCand), theta)
 	}
 
-	// Holm step-down: rank r is tested at Alpha/(M−r) until the first
-	// non-rejection at rank R; later ranks keep R's level.
 	order := make([]int, M)
 	for i := range order {
 		order[i] = i
 	}
 	sort.SliceStable(order, func(a, b int) bool { return ps[order[a]].m.P < ps[order[b]].m.P })
-	stopped, padj := false, 0.0
-	level := opts.Alpha / float64(M)
-	for r, i := range order {
-		m := &ps[i].m
-		factor := float64(M - r)
-		if opts.NoCorrection {
-			factor = 1
-		}
-		padj = math.Max(padj, math.Min(1, factor*m.P))
-		m.PAdj = padj
-		if !stopped {
-			level = opts.Alpha / factor
-			stopped = m.P > level
-		}
-		m.Alpha = level
+	if opts.FDR && !opts.NoCorrection {
+		benjaminiHochberg(ps, order, opts.Alpha)
+	} else {
+		holm(ps, order, opts)
 	}
 
 	for i := range ps {
@@ -293,6 +286,51 @@ func compare(base, cand Samples, opts Options, cache uCache) (*Report, error) {
 		r.Metrics = append(r.Metrics, *m)
 	}
 	return r, nil
+}
+
+// holm is the step-down: rank r is tested at Alpha/(M−r) until the first
+// non-rejection at rank R; later ranks keep R's level.
+func holm(ps []prepared, order []int, opts Options) {
+	M := len(ps)
+	stopped, padj := false, 0.0
+	level := opts.Alpha / float64(M)
+	for r, i := range order {
+		m := &ps[i].m
+		factor := float64(M - r)
+		if opts.NoCorrection {
+			factor = 1
+		}
+		padj = math.Max(padj, math.Min(1, factor*m.P))
+		m.PAdj = padj
+		if !stopped {
+			level = opts.Alpha / factor
+			stopped = m.P > level
+		}
+		m.Alpha = level
+	}
+}
+
+// benjaminiHochberg is the step-up: the largest rank R (1-based) with
+// p_(R) ≤ Alpha·R/M rejects ranks 1..R. Every metric's interval is printed
+// at Alpha·max(R,1)/M: rejected ones have p ≤ that level, the others
+// p > Alpha·(R+1)/M > it, so verdict and interval agree. PAdj is the BH
+// q-value.
+func benjaminiHochberg(ps []prepared, order []int, alpha float64) {
+	M := len(ps)
+	R := 0
+	for r, i := range order {
+		if ps[i].m.P <= alpha*float64(r+1)/float64(M) {
+			R = r + 1
+		}
+	}
+	level := alpha * float64(max(R, 1)) / float64(M)
+	q := 1.0
+	for r := M - 1; r >= 0; r-- {
+		m := &ps[order[r]].m
+		q = math.Min(q, math.Min(1, m.P*float64(M)/float64(r+1)))
+		m.PAdj = q
+		m.Alpha = level
+	}
 }
 
 // prepare validates one metric and takes logs. Counts that include zero
@@ -352,8 +390,11 @@ func (r *Report) WriteTable(w io.Writer) error {
 		return fmt.Errorf("write table: %w", err)
 	}
 	corr := "Holm-corrected"
-	if r.Opts.NoCorrection {
+	switch {
+	case r.Opts.NoCorrection:
 		corr = "uncorrected"
+	case r.Opts.FDR:
+		corr = "false-discovery rate, Benjamini–Hochberg"
 	}
 	_, err := fmt.Fprintf(w, "%d metrics: %d regressions, %d improvements, %d no change, %d inconclusive (alpha %g %s, min effect %g%%)\n",
 		len(r.Metrics), counts[Regression], counts[Improvement], counts[NoChange], counts[Inconclusive],

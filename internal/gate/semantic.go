@@ -1,145 +1,87 @@
 package gate
 
 import (
-	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
 
-	"gopkg.in/yaml.v3"
-
-	gatefiles "github.com/authbench/authbench/gate"
 	"github.com/authbench/authbench/internal/analysis"
 	"github.com/authbench/authbench/internal/results"
+	"github.com/authbench/authbench/internal/targets"
 )
 
-// ThresholdsVersion is the thresholds file format this build reads.
-const ThresholdsVersion = 1
+// ThresholdsVersion is the thresholds file format this build writes
+// (version 1 files are still read).
+const ThresholdsVersion = targets.Version
 
-// Semantic metrics a threshold can name.
+// Semantic metrics a threshold can name (internal/targets defines them;
+// knee_ratio_min is judged by the report only).
 const (
-	MetricHitSpeedup    = "hit_speedup_vs_uncached"
-	MetricCryptShareMax = "crypt_share_max"
-	MetricCryptShareMin = "crypt_share_min"
-	MetricAchievedRatio = "achieved_ratio_min"
-	MetricRevocation    = "revocation_bounds_held"
+	MetricHitSpeedup    = targets.HitSpeedup
+	MetricCryptShareMax = targets.CryptShareMax
+	MetricCryptShareMin = targets.CryptShareMin
+	MetricAchievedRatio = targets.AchievedRatio
+	MetricRevocation    = targets.Revocation
 )
 
-// Thresholds is a parsed thresholds file.
-type Thresholds struct {
-	Version    int         `yaml:"version"`
-	Thresholds []Threshold `yaml:"thresholds"`
-}
+// Thresholds is a parsed thresholds file: the targets the report states
+// too (internal/targets), so gate and report cannot disagree.
+type Thresholds = targets.File
 
-// Threshold is one semantic gate.
-type Threshold struct {
-	Name      string    `yaml:"name"`
-	Metric    string    `yaml:"metric"`
-	Verifiers Selection `yaml:"verifiers"`
-	Scenarios []string  `yaml:"scenarios,omitempty"`
-	// Target limits the threshold to runs of target scenarios (scenario
-	// files with `target: true`, results.Run.Target). Results that carry
-	// no target flag at all (written before it existed) fall back to
-	// Scenarios.
-	Target  bool    `yaml:"target,omitempty"`
-	Value   float64 `yaml:"value"`
-	Message string  `yaml:"message"`
+// Threshold is one entry; the gate checks those with checked_by: gate.
+type Threshold = targets.Entry
 
-	// targets is the set of target scenarios of the results being
-	// checked, filled in by CheckSemantic when Target applies.
-	targets map[string]bool
-}
-
-// Selection is a list of verifier names; empty means "all", the metric's
-// natural set. In YAML it is either the word all or a list.
-type Selection []string
-
-// UnmarshalYAML accepts "all" or a sequence of names.
-func (s *Selection) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind == yaml.ScalarNode {
-		if n.Value != "all" && n.Value != "" {
-			return fmt.Errorf("line %d: verifiers: want \"all\" or a list, got %q", n.Line, n.Value)
-		}
-		*s = nil
-		return nil
-	}
-	var names []string
-	if err := n.Decode(&names); err != nil {
-		return fmt.Errorf("verifiers: %w", err)
-	}
-	if slices.Contains(names, "all") {
-		names = nil
-	}
-	*s = names
-	return nil
-}
+// Selection is a list of verifier names; empty means "all".
+type Selection = targets.Selection
 
 // DefaultThresholds returns the built-in thresholds: gate/thresholds.yaml,
 // embedded at build time.
-func DefaultThresholds() Thresholds {
-	th, err := ParseThresholds([]byte(gatefiles.ThresholdsYAML()))
-	if err != nil {
-		panic("gate: built-in thresholds: " + err.Error()) // guarded by a test
-	}
-	return th
-}
+func DefaultThresholds() Thresholds { return targets.Default() }
 
 // LoadThresholds reads and validates a thresholds file.
 func LoadThresholds(path string) (Thresholds, error) {
-	data, err := os.ReadFile(path)
+	th, err := targets.Load(path)
 	if err != nil {
-		return Thresholds{}, fmt.Errorf("load thresholds: %w", err)
+		return th, err
 	}
-	th, err := ParseThresholds(data)
-	if err != nil {
-		return Thresholds{}, fmt.Errorf("load thresholds %s: %w", path, err)
-	}
-	return th, nil
+	return th, gateable(th)
 }
 
 // ParseThresholds parses and validates thresholds YAML; unknown keys are
 // errors so that a typo cannot silently disable a gate.
 func ParseThresholds(data []byte) (Thresholds, error) {
-	var th Thresholds
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&th); err != nil {
-		return th, fmt.Errorf("parse thresholds: %w", err)
+	th, err := targets.Parse(data)
+	if err != nil {
+		return th, err
 	}
-	if th.Version != ThresholdsVersion {
-		return th, fmt.Errorf("thresholds version %d, this build reads %d", th.Version, ThresholdsVersion)
-	}
-	seen := map[string]bool{}
-	for i, t := range th.Thresholds {
-		where := fmt.Sprintf("threshold %d (%s)", i+1, t.Name)
-		switch {
-		case t.Name == "":
-			return th, fmt.Errorf("threshold %d: missing name", i+1)
-		case seen[t.Name]:
-			return th, fmt.Errorf("%s: duplicate name", where)
-		case t.Message == "":
-			return th, fmt.Errorf("%s: missing message", where)
-		}
-		seen[t.Name] = true
-		switch t.Metric {
-		case MetricCryptShareMax, MetricCryptShareMin, MetricAchievedRatio:
-			if t.Value < 0 || t.Value > 1 {
-				return th, fmt.Errorf("%s: %s value %v outside [0, 1]", where, t.Metric, t.Value)
-			}
-		case MetricHitSpeedup, MetricRevocation:
-			if t.Value < 0 {
-				return th, fmt.Errorf("%s: %s value %v is negative", where, t.Metric, t.Value)
-			}
-		default:
-			return th, fmt.Errorf("%s: unknown metric %q", where, t.Metric)
-		}
-	}
-	return th, nil
+	return th, gateable(th)
 }
+
+// gateable refuses entries the gate is asked to check but has no check
+// for, so that such an entry fails loudly instead of never failing.
+func gateable(th Thresholds) error {
+	for _, t := range th.Thresholds {
+		if t.ByGate() && t.Metric == targets.KneeRatio {
+			return fmt.Errorf("threshold %s: the gate has no check for %s (checked_by: [report])", t.Name, t.Metric)
+		}
+	}
+	return nil
+}
+
+// check is a threshold bound to the target scenarios of the results
+// being checked.
+type check struct {
+	Threshold
+	// targets is the set of target scenarios (nil: the results carry no
+	// target flags, or the threshold does not ask for them).
+	targets map[string]bool
+}
+
+// applies reports whether t covers verifier v in scenario s.
+func (t check) applies(s, v string) bool { return t.Threshold.Applies(s, v, t.targets) }
 
 // Status is the outcome of one semantic check.
 type Status int
@@ -179,11 +121,12 @@ func AnyFailed(fs []Finding) bool {
 // over that pair's runs, or a single NoData finding when nothing applies.
 func CheckSemantic(f *results.File, th Thresholds) []Finding {
 	var out []Finding
-	targets := targetScenarios(f)
-	for _, t := range th.Thresholds {
-		if t.Target && len(targets) > 0 {
-			t.targets = targets
+	scen := targets.TargetScenarios(f)
+	for _, e := range th.Thresholds {
+		if !e.ByGate() {
+			continue
 		}
+		t := check{Threshold: e, targets: scen}
 		var fs []Finding
 		switch t.Metric {
 		case MetricHitSpeedup:
@@ -206,60 +149,10 @@ func CheckSemantic(f *results.File, th Thresholds) []Finding {
 	return out
 }
 
-// applies reports whether t covers verifier v in scenario s; "all" means
-// the metric's natural set.
-func (t Threshold) applies(s, v string) bool {
-	if t.targets != nil {
-		if !t.targets[s] {
-			return false
-		}
-	} else if len(t.Scenarios) > 0 && !slices.ContainsFunc(t.Scenarios, func(name string) bool { return scenarioMatches(name, s) }) {
-		return false
-	}
-	if len(t.Verifiers) > 0 {
-		return slices.Contains(t.Verifiers, v)
-	}
-	switch t.Metric {
-	case MetricHitSpeedup, MetricCryptShareMax:
-		return v != results.BaselineVerifier && !isControl(v)
-	case MetricCryptShareMin:
-		return v == results.BaselineVerifier
-	case MetricRevocation:
-		return !isControl(v)
-	}
-	return true
-}
-
-// isControl reports whether v is the no-auth control or its A/A copy.
-func isControl(v string) bool {
-	return v == results.ControlVerifier || v == results.ControlCopyVerifier
-}
-
 // isKnee reports whether a run belongs to a knee search, which overloads
 // the server on purpose.
 func isKnee(phase string) bool {
 	return phase == results.PhaseKneeStep || phase == results.PhaseKnee
-}
-
-// targetScenarios returns the scenarios with target runs, nil if none.
-func targetScenarios(f *results.File) map[string]bool {
-	var out map[string]bool
-	for _, r := range f.Runs {
-		if r.Target {
-			if out == nil {
-				out = map[string]bool{}
-			}
-			out[r.Scenario] = true
-		}
-	}
-	return out
-}
-
-// scenarioMatches reports whether a threshold's scenario name covers the
-// run's scenario: the same name, or one of its matrix variants
-// ("steady" covers "steady/tokens=100").
-func scenarioMatches(name, scenario string) bool {
-	return scenario == name || strings.HasPrefix(scenario, name+"/")
 }
 
 // worst keeps, per (scenario, verifier), the worst value seen.
@@ -319,7 +212,7 @@ func runWhere(r results.Run) string {
 // the ratio of median p50 latencies is used instead. A cached verifier
 // whose scenario has no uncached run at its load point is compared with the
 // scenario-wide medians. The finding carries the worst (lowest) load point.
-func checkHitSpeedup(f *results.File, t Threshold) []Finding {
+func checkHitSpeedup(f *results.File, t check) []Finding {
 	type cell struct {
 		scenario, phase string
 		rps             float64
@@ -407,7 +300,7 @@ func checkHitSpeedup(f *results.File, t Threshold) []Finding {
 	return w.findings(func(x float64) bool { return x < t.Value })
 }
 
-func checkCryptShare(f *results.File, t Threshold) []Finding {
+func checkCryptShare(f *results.File, t check) []Finding {
 	isMax := t.Metric == MetricCryptShareMax
 	w := newWorst(isMax)
 	for _, r := range f.Runs {
@@ -426,7 +319,7 @@ func checkCryptShare(f *results.File, t Threshold) []Finding {
 // checkAchieved looks at runs with an offered rate below the knee found
 // for the same scenario and verifier; without a knee it takes every run
 // except knee-search steps, which overshoot on purpose.
-func checkAchieved(f *results.File, t Threshold) []Finding {
+func checkAchieved(f *results.File, t check) []Finding {
 	knee := map[[2]string]float64{}
 	for _, r := range f.Runs {
 		if r.KneeRPS > 0 {
@@ -451,7 +344,7 @@ func checkAchieved(f *results.File, t Threshold) []Finding {
 
 // checkRevocations counts, per scenario and verifier, events that failed:
 // marked not passing by the runner, or never rejected despite a bound.
-func checkRevocations(f *results.File, t Threshold) []Finding {
+func checkRevocations(f *results.File, t check) []Finding {
 	type acc struct {
 		bad   int
 		where []string

@@ -320,20 +320,21 @@ func TestFindKneeModel(t *testing.T) {
 func TestFindKnee(t *testing.T) {
 	tokens := testTokens(2)
 	srv, _ := authServer(t, FormPBS, tokens, 0, nil)
-	var steps int
+	var steps, starts, ends int
 	k, err := FindKnee(context.Background(), func() vegeta.Targeter {
 		return NewTargeter(srv.URL, tokens, fullMix, FormPBS, 1)
 	}, KneeOptions{
 		StartRate: 20, MaxRate: 45, MaxSteps: 4, StepDuration: 300 * time.Millisecond, P99Bound: time.Second,
-		OnStep: func(Step) { steps++ },
+		OnStep:    func(Step) { steps++ },
+		StepHooks: func(float64) (func(), func()) { return func() { starts++ }, func() { ends++ } },
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Whether a step is good depends on how loaded the test machine is, so
 	// check the search's bookkeeping, not the verdicts.
-	if len(k.Steps) == 0 || len(k.Steps) > 4 || steps != len(k.Steps) {
-		t.Fatalf("%d steps (%d reported), want 1..4", len(k.Steps), steps)
+	if len(k.Steps) == 0 || len(k.Steps) > 4 || steps != len(k.Steps) || starts != steps || ends != steps {
+		t.Fatalf("%d steps (%d reported, hooks %d/%d), want 1..4", len(k.Steps), steps, starts, ends)
 	}
 	var good, bad float64
 	for i, s := range k.Steps {
@@ -343,10 +344,15 @@ func TestFindKnee(t *testing.T) {
 		if s.Offered > 45 || s.Good != (s.Reason == "") {
 			t.Errorf("step %d: %+v", i, s)
 		}
-		if s.Good {
-			good = max(good, s.Offered)
-		} else if bad == 0 || s.Offered < bad {
+		if !s.Good && (bad == 0 || s.Offered < bad) {
 			bad = s.Offered
+		}
+	}
+	// The last sustained rate is the highest good one below the first
+	// failed one (a good step above it is noise near the knee).
+	for _, s := range k.Steps {
+		if s.Good && (bad == 0 || s.Offered < bad) {
+			good = max(good, s.Offered)
 		}
 	}
 	if k.Rate != good || k.FirstBad != bad || k.Steps[0].Offered != 20 {

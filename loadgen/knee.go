@@ -12,43 +12,72 @@ import (
 
 // KneeOptions configures FindKnee. Zero fields take the defaults noted.
 type KneeOptions struct {
-	// StartRate is the first offered rate, req/s (default 100).
+	// StartRate is the first offered rate, req/s (default 100), unless
+	// Known or Bracket say where to start.
 	StartRate float64
 	// MaxRate stops the ramp; 0 means no limit.
 	MaxRate float64
-	// Factor multiplies the rate between ramp steps (default 1.5, > 1).
+	// Factor multiplies the rate between coarse ramp steps (default 1.5,
+	// > 1); a first bad step ramps down by the same factor.
 	Factor float64
+	// Widen is the factor a wrong end of Bracket moves by (default
+	// (1+Resolution)², so a bracket off by one step takes one bisection).
+	Widen float64
 	// StepDuration is the measured window of each step (default 2 s).
 	StepDuration time.Duration
 	// StepWarmup precedes each step's window (default 0).
 	StepWarmup time.Duration
-	// Cooldown is an idle pause between steps that lets a saturated
-	// server drain its backlog (default 0).
+	// Cooldown is an idle pause after a bad step that lets the saturated
+	// server drain its backlog before the next one (default 0). A good
+	// step leaves no backlog, so none follows it.
 	Cooldown time.Duration
 	// MaxSteps bounds the number of steps, ramp and bisection together
-	// (default 12).
+	// (default 12). A search that runs out of steps keeps the bracket it
+	// has and says so (Knee.Resolved false).
 	MaxSteps int
-	// Resolution ends the bisection once (firstBad-lastGood)/lastGood is
-	// below it (default 0.05).
+	// Resolution ends the bisection once FirstBad/Rate ≤ 1+Resolution
+	// (default 0.05: the knee is known to within 5 %).
 	Resolution float64
+	// Known, if > 0, is a rate already shown sustained (e.g. the constant
+	// window measured just before at that rate, judged with Sustained):
+	// the ramp starts one Factor above it and counts it as the last
+	// sustained rate until a step beats it.
+	Known float64
+	// Bracket, if both ends are set (0 < lo < hi), is an earlier search's
+	// [last sustained, first failed]: the search verifies lo, then hi,
+	// moving a wrong end by Widen until it holds, then bisects. Later
+	// rounds use it instead of repeating the coarse ramp.
+	Bracket [2]float64
 	// P99Bound is the highest acceptable p99 latency (default 100 ms).
 	P99Bound time.Duration
 	// MinExpected is the lowest acceptable ratio of responses matching
 	// their kind's expected status (default 0.99).
 	MinExpected float64
 	// Attack carries the per-step attack settings (workers, timeouts,
-	// connections, TLS). Its Rate, Duration, Warmup, ResultsPath and
-	// measure callbacks are set per step. A zero Timeout defaults to
-	// max(1 s, 10 × P99Bound) so an overloaded step cannot hang for
-	// vegeta's 30 s default.
+	// connections, TLS). Its Rate, Duration, Warmup and ResultsPath are
+	// set per step, its OnMeasureStart/OnMeasureEnd by StepHooks. A zero
+	// Timeout defaults to max(1 s, 10 × P99Bound) so an overloaded step
+	// cannot hang for vegeta's 30 s default.
 	Attack Options
+	// StepHooks, if set, is called before each step for the callbacks
+	// that bracket its measured window (e.g. the server's CPU time); the
+	// step's attack returns only after both have returned. Either may be
+	// nil.
+	StepHooks func(rate float64) (onStart, onEnd func())
 	// OnStep, if set, is called after each step (e.g. to log progress).
 	OnStep func(Step)
 }
 
+// Step phases.
+const (
+	PhaseRamp   = "ramp"   // coarse geometric ramp (up, or down after a first bad step)
+	PhaseVerify = "verify" // checking an earlier bracket's ends (and widening it)
+	PhaseBisect = "bisect" // geometric bisection of the bracket
+)
+
 // Step is one constant-rate attack of the knee search.
 type Step struct {
-	Phase   string  `json:"phase"` // "ramp" or "bisect"
+	Phase   string  `json:"phase"` // PhaseRamp, PhaseVerify or PhaseBisect
 	Offered float64 `json:"offered_rps"`
 	Good    bool    `json:"good"`
 	// Reason says why a step is not good; empty when it is.
@@ -56,13 +85,21 @@ type Step struct {
 	Result *Result `json:"result"`
 }
 
-// Knee is the outcome of FindKnee.
+// Knee is the outcome of FindKnee: the bracket [Rate, FirstBad] the
+// knee lies in.
 type Knee struct {
-	// Rate is the highest offered rate of a good step, 0 if none was good.
+	// Rate is the last sustained rate: the highest offered rate of a good
+	// step (or Known) below FirstBad, 0 if none was good.
 	Rate float64 `json:"rate"`
-	// FirstBad is the lowest offered rate of a bad step, 0 if the ramp
-	// reached MaxRate or ran out of steps without one.
+	// FirstBad is the first failed rate: the lowest offered rate of a bad
+	// step, 0 if the ramp reached MaxRate or ran out of steps without one.
 	FirstBad float64 `json:"first_bad"`
+	// Resolved is set when FirstBad/Rate ≤ 1+Resolution: the knee is
+	// known to the resolution asked for.
+	Resolved bool `json:"resolved"`
+	// CappedByMax is set when every step up to MaxRate was good: the knee
+	// is above MaxRate (Rate is a lower bound).
+	CappedByMax bool `json:"capped_by_max,omitempty"`
 	// Steps lists every step in the order run, for plotting latency
 	// against offered rate.
 	Steps []Step `json:"steps"`
@@ -87,6 +124,9 @@ func (o *KneeOptions) withDefaults() (KneeOptions, error) {
 	if d.Resolution == 0 {
 		d.Resolution = 0.05
 	}
+	if d.Widen == 0 {
+		d.Widen = (1 + d.Resolution) * (1 + d.Resolution)
+	}
 	if d.P99Bound == 0 {
 		d.P99Bound = 100 * time.Millisecond
 	}
@@ -109,13 +149,31 @@ func (o *KneeOptions) withDefaults() (KneeOptions, error) {
 		return d, fmt.Errorf("max steps %d, want >= 1", d.MaxSteps)
 	case d.Resolution < 0 || d.P99Bound < 0 || d.MinExpected < 0 || d.MinExpected > 1:
 		return d, errors.New("resolution, p99 bound or min expected ratio out of range")
+	case !(d.Widen > 1) || math.IsInf(d.Widen, 0):
+		return d, fmt.Errorf("widen %v, want > 1", d.Widen)
+	case d.Known < 0 || math.IsNaN(d.Known) || math.IsInf(d.Known, 0):
+		return d, fmt.Errorf("known rate %v, want >= 0", d.Known)
+	case d.Bracket != [2]float64{} && !(d.Bracket[0] > 0 && d.Bracket[1] > d.Bracket[0] && !math.IsInf(d.Bracket[1], 0)):
+		return d, fmt.Errorf("bracket %v, want 0 < lo < hi", d.Bracket)
 	}
 	return d, nil
 }
 
+// Sustained judges an attack by the knee search's rule (with opts'
+// defaults applied): see judge. The runner uses it to let a constant
+// window just measured count as a known sustained rate.
+func Sustained(opts KneeOptions, r *Result) (good bool, reason string) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return false, err.Error()
+	}
+	return o.judge(r)
+}
+
 // judge classifies a step: good when the offered load was delivered
-// (achieved ≥ 99 % of offered), the server answered as expected and p99
-// stayed within bound.
+// (achieved ≥ 99 % of offered: achieved is always compared with offered,
+// as an open-model generator that falls behind sends less than asked),
+// the server answered as expected and p99 stayed within bound.
 func (o *KneeOptions) judge(r *Result) (good bool, reason string) {
 	switch {
 	case r.Metrics.Requests == 0:
@@ -130,13 +188,17 @@ func (o *KneeOptions) judge(r *Result) (good bool, reason string) {
 	return true, ""
 }
 
-// FindKnee searches the highest offered rate the server sustains. It ramps
-// geometrically from StartRate by Factor until a step is bad (or MaxRate is
-// reached), then bisects between the last good and first bad rate until
-// Resolution or MaxSteps. Every step runs a fresh targeter from mk; steps
-// share one HTTP transport so connections stay warm. Total time is at most
-// about MaxSteps × (StepWarmup + StepDuration + Cooldown) plus response
-// drain. Cancelling ctx returns the steps so far with Interrupted set.
+// FindKnee searches the highest offered rate the server sustains, to
+// within Resolution. Without Known or Bracket it ramps geometrically from
+// StartRate by Factor until a step is bad (or MaxRate is reached; a first
+// bad step ramps down instead), then bisects at the geometric midpoint of
+// the last sustained and first failed rate until FirstBad/Rate ≤
+// 1+Resolution or MaxSteps. With Known it ramps from one Factor above it;
+// with Bracket it verifies both ends first (see KneeOptions.Bracket).
+// Every step runs a fresh targeter from mk; steps share one HTTP
+// transport so connections stay warm. Total time is at most about
+// MaxSteps × (StepWarmup + StepDuration + Cooldown) plus response drain.
+// Cancelling ctx returns the steps so far with Interrupted set.
 func FindKnee(ctx context.Context, mk func() vegeta.Targeter, opts KneeOptions) (*Knee, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
@@ -155,6 +217,9 @@ func FindKnee(ctx context.Context, mk func() vegeta.Targeter, opts KneeOptions) 
 		ao := o.Attack
 		ao.Rate, ao.Duration, ao.Warmup = rate, o.StepDuration, o.StepWarmup
 		ao.ResultsPath, ao.OnMeasureStart, ao.OnMeasureEnd = "", nil, nil
+		if o.StepHooks != nil {
+			ao.OnMeasureStart, ao.OnMeasureEnd = o.StepHooks(rate)
+		}
 		if ao.Name == "" {
 			ao.Name = "knee"
 		}
@@ -168,11 +233,9 @@ func FindKnee(ctx context.Context, mk func() vegeta.Targeter, opts KneeOptions) 
 // tested against a model server.
 func findKnee(ctx context.Context, run func(context.Context, float64) (*Result, error), o *KneeOptions) (*Knee, error) {
 	k := &Knee{}
-	good, bad := 0.0, 0.0 // last good and first bad rate; 0 = none yet
-	rate := o.StartRate
-	phase := "ramp"
-	for len(k.Steps) < o.MaxSteps {
-		if len(k.Steps) > 0 && o.Cooldown > 0 {
+	s := newSearch(o)
+	for rate, phase, ok := s.next(); ok && len(k.Steps) < o.MaxSteps; rate, phase, ok = s.next() {
+		if n := len(k.Steps); n > 0 && !k.Steps[n-1].Good && o.Cooldown > 0 {
 			t := time.NewTimer(o.Cooldown)
 			select {
 			case <-ctx.Done():
@@ -195,38 +258,16 @@ func findKnee(ctx context.Context, run func(context.Context, float64) (*Result, 
 			k.Interrupted = true
 			break
 		}
-		ok, reason := o.judge(res)
-		st := Step{Phase: phase, Offered: rate, Good: ok, Reason: reason, Result: res}
+		good, reason := o.judge(res)
+		st := Step{Phase: phase, Offered: rate, Good: good, Reason: reason, Result: res}
 		k.Steps = append(k.Steps, st)
 		if o.OnStep != nil {
 			o.OnStep(st)
 		}
-		if ok {
-			good = max(good, rate)
-		} else if bad == 0 || rate < bad {
-			bad = rate
-		}
-
-		if bad == 0 {
-			// Still ramping.
-			if o.MaxRate > 0 && rate >= o.MaxRate {
-				break
-			}
-			rate *= o.Factor
-			if o.MaxRate > 0 {
-				rate = min(rate, o.MaxRate)
-			}
-			continue
-		}
-		phase = "bisect"
-		if good > 0 && (bad-good)/good <= o.Resolution {
-			break
-		}
-		if good == 0 && bad < o.StartRate*1e-3 {
-			break // nothing is sustainable; stop halving
-		}
-		rate = (good + bad) / 2
+		s.record(rate, good)
 	}
-	k.Rate, k.FirstBad = good, bad
+	k.Rate, k.FirstBad = s.good, s.bad
+	k.Resolved = s.resolved()
+	k.CappedByMax = s.bad == 0 && o.MaxRate > 0 && s.good >= o.MaxRate
 	return k, nil
 }

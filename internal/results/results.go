@@ -41,7 +41,45 @@ type File struct {
 	// double-rotation experiment), one per (scenario, event, strategy,
 	// attr_timeout).
 	Clusters []ClusterRun `json:"clusters,omitempty"`
+	// ScenarioTimes is each variant's wall time in the run (setup,
+	// server starts, windows, knee searches, events), in run order, so
+	// a user sees where the suite's time goes.
+	ScenarioTimes []ScenarioTime `json:"scenario_times,omitempty"`
+	// GeneratorCeilings are the load generator's ceilings, one per variant
+	// with knee searches and controls (loadgen.GeneratorCeiling).
+	GeneratorCeilings []GeneratorCeiling `json:"generator_ceilings,omitempty"`
 }
+
+// ScenarioTime is one variant's wall time against its plan.
+type ScenarioTime struct {
+	Scenario string  `json:"scenario"`
+	WallS    float64 `json:"wall_s"`
+	// EstimatedS is the scenario's planned phases
+	// (scenarios.EstimatedRuntime plus setup estimate) for this variant.
+	EstimatedS float64 `json:"estimated_s,omitempty"`
+	// Turns is the number of (cell, round) turns measured.
+	Turns int `json:"turns,omitempty"`
+}
+
+// GeneratorCeiling is the highest rate the load generator sustained
+// against the no-auth control in one variant: the median of N control
+// knee searches' last sustained rates (the control and its A/A copy,
+// every round), between MinRPS and MaxRPS. A knee at or above
+// CeilingFraction of it is capped by the generator (Run.KneeCappedBy).
+type GeneratorCeiling struct {
+	Scenario        string  `json:"scenario"`
+	RPS             float64 `json:"rps"`
+	N               int     `json:"n"`
+	MinRPS          float64 `json:"min_rps"`
+	MaxRPS          float64 `json:"max_rps"`
+	CeilingFraction float64 `json:"ceiling_fraction"`
+}
+
+// Knee search limits (Run.KneeCappedBy).
+const (
+	KneeCappedByMax       = "max"       // every step up to the search's max rate was sustained
+	KneeCappedByGenerator = "generator" // the knee reached the generator's ceiling
+)
 
 // ClusterRun aggregates the trials of one cluster cell: N node processes,
 // each with its own real FUSE mount (attr_timeout AttrTimeoutMs) of one
@@ -147,7 +185,14 @@ type CPUShare struct {
 	ShadowRead float64 `json:"shadow_read"`
 	Stat       float64 `json:"stat"`
 	Other      float64 `json:"other"`
-	Samples    int64   `json:"samples"`
+	// Samples is the number of profile samples (ticks, the sum of the
+	// profile's sample counts) the fractions rest on: a share's
+	// resolution is about 1/Samples, its standard error
+	// sqrt(p(1-p)/Samples).
+	Samples int64 `json:"samples"`
+	// ProfileHz is the sampling rate the profile actually recorded
+	// (1 s / its period), which may differ from the rate requested.
+	ProfileHz float64 `json:"profile_hz,omitempty"`
 }
 
 // VerifierStats are the verifier's own counters over the measured window.
@@ -194,6 +239,22 @@ type Run struct {
 	// KneeCapped: the search reached its max rate without a bad step, so
 	// the real knee is higher than KneeRPS.
 	KneeCapped bool `json:"knee_capped,omitempty"`
+	// KneeFirstFailedRPS is the knee bracket's upper end, the lowest
+	// failed step's rate (0: none failed); KneeRPS is its lower end, the
+	// last sustained rate. KneeResolved says the bracket is within the
+	// search's resolution (first failed / last sustained ≤ 1.05);
+	// KneeSteps counts the steps the search ran.
+	KneeFirstFailedRPS float64 `json:"knee_first_failed_rps,omitempty"`
+	KneeResolved       bool    `json:"knee_resolved,omitempty"`
+	KneeSteps          int     `json:"knee_steps,omitempty"`
+	// KneeCappedBy says what limited the knee instead of the server:
+	// KneeCappedByMax or KneeCappedByGenerator; empty when the server did.
+	KneeCappedBy string `json:"knee_capped_by,omitempty"`
+	// GeneratorCeilingRPS is the variant's generator ceiling the knee was
+	// judged against (0: none measured).
+	GeneratorCeilingRPS float64 `json:"generator_ceiling_rps,omitempty"`
+	// KneePhase is a knee step's phase: ramp, verify or bisect.
+	KneePhase string `json:"knee_phase,omitempty"`
 	// ClientCPUSecondsPer1kReq is the load generator's own CPU cost, to
 	// show whether it (and not the server) was the limit.
 	ClientCPUSecondsPer1kReq float64         `json:"client_cpu_s_per_1k_req,omitempty"`
@@ -316,6 +377,8 @@ func Merge(files []*File) (*File, error) {
 		out.Runs = append(out.Runs, f.Runs...)
 		out.Revocations = append(out.Revocations, f.Revocations...)
 		out.Clusters = append(out.Clusters, f.Clusters...)
+		out.ScenarioTimes = append(out.ScenarioTimes, f.ScenarioTimes...)
+		out.GeneratorCeilings = append(out.GeneratorCeilings, f.GeneratorCeilings...)
 		for _, si := range f.ScenarioInfo {
 			if _, ok := out.Info(si.Name); !ok {
 				out.ScenarioInfo = append(out.ScenarioInfo, si)

@@ -9,6 +9,21 @@
 // rotations performed, whether the nodes end up disagreeing about the
 // current and old keys, and a timeline of valid tickets rejected.
 //
+// Rejections are counted in two windows with their reason (the node's
+// X-Authbench-Reject header): BeforeCheck, from the touch to the rotation
+// check, carries tickets signed just before the touch, which PVE's age
+// range refuses once a node sees the aged key (a key past its lifetime
+// accepts only tickets older than its expiry, in whole seconds, and the
+// touch puts the expiry at the touch); AfterCheck, from the check on,
+// carries tickets signed after it, where a double rotation shows. A
+// trial's first key set is dated InitialKeyAge back so that no rotation
+// rewrites a key within the second it was written, which real clusters
+// (rotations a day apart) never do and which hid the rotated private key
+// from the mtime cache.
+//
+// A trial runs in phases, one file each: setup.go, load.go, events.go,
+// measure.go; driver.go runs them per cell.
+//
 // Config and Result are plain JSON structs so the scenario runner and the
 // report can map them directly.
 package cluster

@@ -31,6 +31,11 @@ const (
 	PathCheck  = "/ticket/check"      // POST: check_authkey twice, then rotate_authkey
 	PathState  = "/ticket/state"      // GET: this node's view of the keys
 	CookieName = "PVEAuthCookie"
+	// HeaderReject on a 401 names the rejection's class (reasonClass), so
+	// the driver can tell the age range's refusals (RejectAge) from
+	// tickets no key verified. It never carries the ticket.
+	HeaderReject = "X-Authbench-Reject"
+	RejectAge    = "age"
 )
 
 // NodeConfig is one node process's settings (`bench ticket node` flags).
@@ -247,6 +252,7 @@ func (n *Node) verify(w http.ResponseWriter, r *http.Request) {
 
 func (n *Node) reject(w http.ResponseWriter, why, class string) {
 	n.lim.printf(n.log, class, "ticket rejected: %s", why)
+	w.Header().Set(HeaderReject, class)
 	http.Error(w, "authentication failure", http.StatusUnauthorized)
 }
 
@@ -316,12 +322,15 @@ func pubFingerprint(k *ticket.Key) string {
 	return pk.Fingerprint()
 }
 
-// reasonClass groups rejections for the log limiter.
+// reasonClass groups rejections for the log limiter and HeaderReject.
+// Verify joins one error per key tried; age comes before signature because
+// an age error means a key's signature matched and its range refused the
+// ticket, whatever the other key said.
 func reasonClass(err error) string {
 	for _, c := range []struct {
 		err  error
 		name string
-	}{{ticket.ErrMalformed, "malformed"}, {ticket.ErrSignature, "signature"}, {ticket.ErrAge, "age"}, {ticket.ErrNoKey, "no-key"}} {
+	}{{ticket.ErrMalformed, "malformed"}, {ticket.ErrAge, RejectAge}, {ticket.ErrSignature, "signature"}, {ticket.ErrNoKey, "no-key"}} {
 		if errors.Is(err, c.err) {
 			return c.name
 		}

@@ -4,34 +4,53 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/authbench/authbench/impl/ticket"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
+// TestTimeline: buckets are floored around t0, the lead-in before the
+// event counts in no window, [event, t0) is BeforeCheck and t0 on
+// AfterCheck, and a rejection the node marks as the age range's is
+// counted as such.
 func TestTimeline(t *testing.T) {
 	t0 := time.Unix(1000, 0)
-	at := func(ms int, code uint16) *vegeta.Result {
-		return &vegeta.Result{Timestamp: t0.Add(time.Duration(ms) * time.Millisecond), Code: code}
+	m := marks{event: t0.Add(-200 * time.Millisecond), t0: t0}
+	at := func(ms int, code uint16, reason string) *vegeta.Result {
+		r := &vegeta.Result{Timestamp: t0.Add(time.Duration(ms) * time.Millisecond), Code: code}
+		if reason != "" {
+			r.Headers = http.Header{HeaderReject: {reason}}
+		}
+		return r
 	}
-	rs := []*vegeta.Result{at(-300, 200), at(-1, 200), at(0, 401), at(249, 200), at(250, 0), at(700, 401)}
+	rs := []*vegeta.Result{at(-300, 200, ""), at(-150, 401, RejectAge), at(-1, 200, ""), at(0, 401, "signature"),
+		at(249, 200, ""), at(250, 0, ""), at(700, 401, RejectAge)}
 	codes := map[string]int{}
-	got, rejected, total := timeline(rs, t0, 250, codes)
-	want := []Point{{-500, 0, 1}, {-250, 0, 1}, {0, 1, 2}, {250, 1, 1}, {500, 1, 1}}
-	if rejected != 3 || total != 4 || len(got) != len(want) { // totals count t >= 0 only
-		t.Fatalf("got %+v rejected %d total %d", got, rejected, total)
+	got, before, after := timeline(rs, m, 250, codes)
+	want := []Point{{-500, 0, 1, 0}, {-250, 1, 2, 1}, {0, 1, 2, 0}, {250, 1, 1, 0}, {500, 1, 1, 1}}
+	if len(got) != len(want) {
+		t.Fatalf("got %+v", got)
 	}
 	for i := range want {
 		if got[i] != want[i] {
 			t.Fatalf("bucket %d: got %+v, want %+v", i, got[i], want[i])
 		}
 	}
-	if codes["401"] != 2 || codes["0"] != 1 || codes["200"] != 3 {
+	if want := (Window{RejectedValid: 1, RejectedAge: 1, Total: 2}); before != want {
+		t.Errorf("before the check %+v, want %+v", before, want)
+	}
+	if want := (Window{RejectedValid: 3, RejectedAge: 1, Total: 4}); after != want {
+		t.Errorf("after the check %+v, want %+v", after, want)
+	}
+	if codes["401"] != 3 || codes["0"] != 1 || codes["200"] != 3 {
 		t.Fatalf("codes %v", codes)
 	}
 }
@@ -92,9 +111,10 @@ func TestConfigValidate(t *testing.T) {
 func TestResultJSONGolden(t *testing.T) {
 	trials := []Trial{
 		{Event: EventTouch, Strategy: "mtime", AttrTimeoutMs: 1000, Trial: 0, Rotations: 2, Disagree: true, RejectedValid: 30, Total: 100,
-			StatusCodes: map[string]int{"200": 70, "401": 30}, Timeline: []Point{{0, 10, 50}, {250, 20, 50}}},
+			EventMs: -1400, BeforeCheck: Window{RejectedValid: 20, RejectedAge: 20, Total: 40}, AfterCheck: Window{RejectedValid: 30, Total: 100},
+			StatusCodes: map[string]int{"200": 90, "401": 50}, Timeline: []Point{{-250, 20, 40, 20}, {0, 10, 50, 0}, {250, 20, 50, 0}}},
 		{Event: EventTouch, Strategy: "mtime", AttrTimeoutMs: 1000, Trial: 1, Rotations: 1, RejectedValid: 0, Total: 100,
-			StatusCodes: map[string]int{"200": 100}, Timeline: []Point{{0, 0, 100}}},
+			StatusCodes: map[string]int{"200": 100}, Timeline: []Point{{0, 0, 100, 0}}},
 		{Event: EventTouch, Strategy: "mtime-reopen", AttrTimeoutMs: 1000, Trial: 0, Rotations: 1, Total: 100, StatusCodes: map[string]int{"200": 100}},
 		{Event: EventTouch, Strategy: "mtime-reopen", AttrTimeoutMs: 1000, Trial: 1, Skipped: "skipped: /dev/fuse not usable"},
 	}
@@ -133,5 +153,80 @@ func TestRunInterrupted(t *testing.T) {
 	}
 	if res.Skipped == "" && (!res.Interrupted || len(res.Trials) != 0) {
 		t.Fatalf("interrupted=%v trials=%d", res.Interrupted, len(res.Trials))
+	}
+}
+
+// TestInitialKeysAged pins the cause of mtime's lone disagreement at
+// attr_timeout 0 after one rotation, deterministically over a plain
+// directory: a node with the mtime cache has loaded the private key (its
+// first login), then a rotation rewrites the key set within the second
+// the first set was written (at attr_timeout 0 a trial's rotation check
+// came well under a second after its keys were made). The node keeps
+// signing with the rotated-away key, which disagree reports. Keys dated
+// InitialKeyAge back, as setupTrial writes them, cannot share a second
+// with a rotation, and the node follows it.
+func TestInitialKeysAged(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		aged         bool
+		wantDisagree bool
+	}{{"fresh keys, rotation in their second", false, true}, {"keys dated InitialKeyAge back", true, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			files := ticket.Files{Dir: filepath.Join(dir, "pve")}
+			lock := filepath.Join(dir, "lock")
+			gen, err := ticket.NewAuthority(files, lock, "uncached", ticket.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			gen.KeyBits = 1024
+			if tc.aged {
+				err = initialKeys(gen, files, time.Now())
+			} else {
+				_, err = gen.MaybeRotate()
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			first, err := os.Stat(files.Path(ticket.Private))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if age := time.Since(first.ModTime()); tc.aged && age < InitialKeyAge {
+				t.Fatalf("initial private key is %v old, want >= %v", age, InitialKeyAge)
+			}
+			auth, err := ticket.NewAuthority(files, lock, "mtime", ticket.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := &Node{auth: auth}
+			if _, err := auth.Assemble("root@pam"); err != nil { // caches the private key
+				t.Fatal(err)
+			}
+			y := time.Now().Add(-ticket.KeyLifetime)
+			if err := os.Chtimes(files.Path(ticket.Current), y, y); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := auth.Cache.Get(ticket.Current); err != nil { // the load sees the touch
+				t.Fatal(err)
+			}
+			if ok, err := gen.MaybeRotate(); err != nil || !ok {
+				t.Fatalf("rotation: %v %v", ok, err)
+			}
+			if !tc.aged { // the rotation landed in the first set's second
+				for _, k := range []ticket.KeyKind{ticket.Current, ticket.Old, ticket.Private} {
+					if err := os.Chtimes(files.Path(k), first.ModTime(), first.ModTime()); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			st := n.State()
+			if got := disagree([]NodeState{st}); got != tc.wantDisagree {
+				t.Fatalf("disagree = %v, want %v (state %+v)", got, tc.wantDisagree, st)
+			}
+			if tc.wantDisagree && st.Signing != st.Old {
+				t.Errorf("node signs with %s, want the rotated-away key %s", st.Signing, st.Old)
+			}
+		})
 	}
 }

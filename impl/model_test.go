@@ -17,8 +17,8 @@ import (
 	"github.com/authbench/authbench/impl/cryptpw"
 )
 
-// longRun enables the long modes of the model-based and stress tests:
-// go test ./impl/ -run 'Model|Stress' -long
+// longRun enables the long modes of the model-based and stress tests
+// (make model-long): go test ./impl/ -run 'Model|Stress' -args -long
 var longRun = flag.Bool("long", false, "run the long model-based and writer stress tests")
 
 // envInt reads a positive integer override from the environment.
@@ -666,15 +666,18 @@ func runSchedule(t *testing.T, parent string, seed uint64, steps int, st *modelS
 // AUTHBENCH_MODEL_SCHEDULES=1 (the verifier is Names()[seed%len(Names())]); the
 // concurrent steps are not deterministic, the schedule is.
 func TestModelSchedules(t *testing.T) {
-	n := 150 // ~12 s with -race on 2 cores; the impl package must stay well under 30 s
+	// make test runs the default, a few per verifier (the seeds are fixed,
+	// so it is the same schedules every time); -short fewer; the long mode
+	// (make model-long) and AUTHBENCH_MODEL_SCHEDULES explore.
+	n := 60
+	if testing.Short() {
+		n = 20
+	}
 	if *longRun {
 		n = 10000
 	}
 	if v, ok := envInt(t, "AUTHBENCH_MODEL_SCHEDULES"); ok {
 		n = v
-	}
-	if testing.Short() && !*longRun {
-		n = 40
 	}
 	base := uint64(20260101)
 	if v, ok := envInt(t, "AUTHBENCH_MODEL_SEED"); ok {

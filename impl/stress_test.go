@@ -151,17 +151,17 @@ func TestStressConcurrentWriters(t *testing.T) {
 // random moments. After every kill token.shadow must parse, and a writer
 // in this process must get the lock (the kernel drops a dead holder's
 // flock) and write despite any temp files the dead one left behind.
-// Rounds: 30, 300 with -long, or AUTHBENCH_STRESS_ROUNDS.
+// Rounds: 15 (5 with -short), 300 with -long, or AUTHBENCH_STRESS_ROUNDS.
 func TestStressKilledWriters(t *testing.T) {
-	rounds := 30
+	rounds := 15
+	if testing.Short() {
+		rounds = 5
+	}
 	if *longRun {
 		rounds = 300
 	}
 	if n, ok := envInt(t, "AUTHBENCH_STRESS_ROUNDS"); ok {
 		rounds = n
-	}
-	if testing.Short() && !*longRun {
-		rounds = 5
 	}
 	dir := t.TempDir()
 	shadow := filepath.Join(dir, "token.shadow")

@@ -33,6 +33,12 @@ type cell struct {
 	form     loadgen.Form
 	attack   loadgen.Options
 	windows  int // measured windows so far (the Run's repeat counter)
+	// lastWindow is this round's first constant window's attack, which
+	// can count as a sustained rate for the knee search after it.
+	lastWindow *loadgen.Result
+	// prevKnee is the previous round's knee search: its bracket seeds
+	// this round's.
+	prevKnee *loadgen.Knee
 }
 
 // verifierTTL is the TTL the cell's verifier is built with. A scenario
@@ -286,41 +292,4 @@ func (r *runner) tokens(ctx context.Context, sc *scenarios.Scenario) (*tokenSet,
 	}
 	r.shadows = map[string]*tokenSet{key: ts} // keep one: sets can be large
 	return ts, nil
-}
-
-// knee runs the max-rate search of one turn and records each step and
-// the knee, tagged with the round: one search per round gives the knee a
-// spread.
-func (r *runner) knee(ctx context.Context, sc *scenarios.Scenario, c *cell, round int) error {
-	k := sc.Load.Knee
-	ko := loadgen.KneeOptions{
-		StartRate: k.Start, MaxRate: k.Max, Factor: k.Factor, StepDuration: k.StepDuration,
-		StepWarmup: sc.Load.KneeStepWarmup(), Cooldown: scenarios.KneeCooldown,
-		MaxSteps: k.MaxSteps, P99Bound: k.P99Bound, Attack: c.attack,
-	}
-	if ko.Factor == 0 {
-		ko.Factor = scenarios.DefaultKneeFactor
-	}
-	kn, err := loadgen.FindKnee(ctx, func() vegeta.Targeter { return c.targeter }, ko)
-	if err != nil {
-		return err
-	}
-	if kn.Interrupted {
-		return ctx.Err()
-	}
-	base := c.base(sc, round)
-	for i, st := range kn.Steps {
-		run := base
-		run.Phase = results.PhaseKneeStep
-		run.Repeat = i + 1
-		fillFromAttack(&run, st.Result)
-		r.out.Runs = append(r.out.Runs, run)
-	}
-	run := base
-	run.Phase = results.PhaseKnee
-	run.Repeat = round
-	run.KneeRPS = kn.Rate
-	run.KneeCapped = kn.FirstBad == 0
-	r.out.Runs = append(r.out.Runs, run)
-	return nil
 }

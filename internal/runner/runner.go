@@ -11,12 +11,14 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/authbench/authbench/impl"
@@ -100,7 +102,10 @@ func Run(ctx context.Context, scs []*scenarios.Scenario, opts Options) (*results
 		if v.Scenario.Cluster != nil {
 			run = func(ctx context.Context, v scenarios.Variant) error { return r.cluster(ctx, v.Scenario) }
 		}
-		if err := run(ctx, v); err != nil {
+		began := time.Now()
+		err := run(ctx, v)
+		r.recordTime(v.Scenario, began)
+		if err != nil {
 			if ctx.Err() != nil {
 				r.out.Interrupted = true
 				break
@@ -117,6 +122,7 @@ func Run(ctx context.Context, scs []*scenarios.Scenario, opts Options) (*results
 	if r.out.Interrupted {
 		r.out.Notes = append(r.out.Notes, "run interrupted: only finished runs are reported")
 	}
+	WriteTimes(opts.Progress, r.out.ScenarioTimes, time.Since(r.start))
 	return r.out, nil
 }
 
@@ -186,17 +192,20 @@ type runner struct {
 	turns   int
 	turn    int
 	shadows map[string]*tokenSet
+	mu      sync.Mutex // guards out's Runs and Revocations during parallel turns
 }
 
-// variant starts every cell's servers, measures the rounds and stops the
-// servers again (also when ctx ends).
+// variant starts every cell's servers (all at once), measures the rounds
+// and stops the servers again (also when ctx ends). It records the
+// variant's wall time and, once every round ran, its generator ceiling.
 func (r *runner) variant(ctx context.Context, v scenarios.Variant) error {
 	sc := v.Scenario
+	from := len(r.out.Runs)
 	ts, err := r.tokens(ctx, sc)
 	if err != nil {
 		return err
 	}
-	var cells []*cell
+	cells, err := r.startCells(ctx, sc, ts)
 	defer func() {
 		for _, c := range cells {
 			if err := c.close(); err != nil {
@@ -204,29 +213,104 @@ func (r *runner) variant(ctx context.Context, v scenarios.Variant) error {
 			}
 		}
 	}()
-	for _, name := range cellNames(sc) {
-		c, err := r.newCell(ctx, sc, ts, name)
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		cells = append(cells, c)
+	if err != nil {
+		return err
 	}
 	rounds := max(1, sc.Load.Rounds)
 	perTurn := sc.EstimatedRuntime() / time.Duration(len(cells)*rounds)
 	for round := 1; round <= rounds; round++ {
-		for _, c := range rotate(cells, round) {
+		order := rotate(cells, round)
+		if sc.Load.Parallel {
+			if err := r.parallelRound(ctx, sc, order, ts, round, rounds, perTurn); err != nil {
+				return err
+			}
+			continue
+		}
+		for _, c := range order {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			r.turn++
-			fmt.Fprintf(r.opts.Progress, "[%d/%d] %s · %s · round %d/%d · %s\n", r.turn, r.turns, sc.Name, c.name, round, rounds, r.eta())
+			r.progress(sc, c, round, rounds)
 			if err := r.measureTurn(ctx, sc, c, ts, round); err != nil {
 				return fmt.Errorf("%s round %d: %w", c.name, round, err)
 			}
 			r.done += perTurn
 		}
 	}
+	r.applyCeiling(sc.Name, from)
 	return nil
+}
+
+// startCells starts every cell of the variant at once: server start-up
+// is mostly waiting (exec, listen, readiness), which need not add up cell
+// by cell. On an error the cells started so far are returned for closing.
+func (r *runner) startCells(ctx context.Context, sc *scenarios.Scenario, ts *tokenSet) ([]*cell, error) {
+	names := cellNames(sc)
+	cells := make([]*cell, len(names))
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := r.newCell(ctx, sc, ts, name)
+			if err != nil {
+				errs[i] = fmt.Errorf("%s: %w", name, err)
+				return
+			}
+			cells[i] = c
+		}()
+	}
+	wg.Wait()
+	var started []*cell
+	for _, c := range cells {
+		if c != nil {
+			started = append(started, c)
+		}
+	}
+	return started, errors.Join(errs...)
+}
+
+// parallelRound runs one round's turns of every cell at once
+// (scenarios.LoadConfig.Parallel).
+func (r *runner) parallelRound(ctx context.Context, sc *scenarios.Scenario, cells []*cell, ts *tokenSet, round, rounds int, perTurn time.Duration) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	for _, c := range cells {
+		r.progress(sc, c, round, rounds)
+	}
+	errs := make([]error, len(cells))
+	var wg sync.WaitGroup
+	for i, c := range cells {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := r.measureTurn(ctx, sc, c, ts, round); err != nil {
+				errs[i] = fmt.Errorf("%s round %d: %w", c.name, round, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	r.done += perTurn * time.Duration(len(cells))
+	return errors.Join(errs...)
+}
+
+func (r *runner) progress(sc *scenarios.Scenario, c *cell, round, rounds int) {
+	r.turn++
+	fmt.Fprintf(r.opts.Progress, "[%d/%d] %s · %s · round %d/%d · %s\n", r.turn, r.turns, sc.Name, c.name, round, rounds, r.eta())
+}
+
+// record adds a window's runs and revocations; parallel turns call it
+// concurrently.
+func (r *runner) record(runs []results.Run, revs []results.Revocation) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.out.Runs = append(r.out.Runs, runs...)
+	r.out.Revocations = append(r.out.Revocations, revs...)
 }
 
 // measureTurn is one cell's turn in a round: its measured windows, then
@@ -248,8 +332,10 @@ func (r *runner) measureTurn(ctx context.Context, sc *scenarios.Scenario, c *cel
 			if err != nil {
 				return err
 			}
-			r.out.Runs = append(r.out.Runs, runs...)
-			r.out.Revocations = append(r.out.Revocations, revs...)
+			if rep == 1 && len(w.attacks) > 0 && sc.Load.Shape == scenarios.ShapeConstant {
+				c.lastWindow = w.attacks[0]
+			}
+			r.record(runs, revs)
 		}
 	}
 	if sc.Load.Knee != nil {

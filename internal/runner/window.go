@@ -41,6 +41,9 @@ type window struct {
 	cancel    context.CancelFunc
 	eventsWG  sync.WaitGroup
 	startErr  error
+
+	// Set by run: the stages' attacks.
+	attacks []*loadgen.Result
 }
 
 // measured is what stop gathered.
@@ -76,6 +79,7 @@ func (w *window) run(ctx context.Context) ([]results.Run, []results.Revocation, 
 			break
 		}
 	}
+	w.attacks = attacks
 	m, err := w.stop(ctx, attacks)
 	if err != nil {
 		return nil, nil, err
@@ -84,6 +88,13 @@ func (w *window) run(ctx context.Context) ([]results.Run, []results.Revocation, 
 		return nil, nil, ctx.Err() // report what finished before
 	}
 	return w.collect(m)
+}
+
+// profiled reports whether the window takes a CPU profile: not for
+// parallel turns of in-process servers, which would share this process's
+// one profiler.
+func (w *window) profiled() bool {
+	return !(w.sc.Load.Parallel && w.c.servers.inProcess)
 }
 
 func (w *window) path(rel string) string {
@@ -99,8 +110,10 @@ func (w *window) start(ctx context.Context) {
 	if w.before, err = w.c.servers.stats(ctx); err != nil {
 		w.startErr = err
 	}
-	if err := w.c.servers.startProfile(ctx); err != nil && w.startErr == nil {
-		w.startErr = err
+	if w.profiled() {
+		if err := w.c.servers.startProfile(ctx); err != nil && w.startErr == nil {
+			w.startErr = err
+		}
 	}
 	pctx, cancel := context.WithCancel(ctx)
 	w.cancel = cancel
@@ -156,7 +169,9 @@ func (w *window) stop(ctx context.Context, attacks []*loadgen.Result) (measured,
 		}
 		return m, errors.New("the measured window never started")
 	}
-	m.prof, perr = w.c.servers.stopProfile(bg)
+	if w.profiled() {
+		m.prof, perr = w.c.servers.stopProfile(bg)
+	}
 	m.after, serr = w.c.servers.stats(bg)
 	w.cancel()
 	w.eventsWG.Wait()
@@ -197,7 +212,8 @@ func (w *window) collect(m measured) ([]results.Run, []results.Revocation, error
 					return nil, nil, fmt.Errorf("save profile: %w", err)
 				}
 			}
-			if run.Requests > 0 {
+			if run.Requests > 0 && !w.sc.Load.Parallel {
+				// (Parallel turns share this process's CPU time.)
 				run.ClientCPUSecondsPer1kReq = m.clientCPU / float64(run.Requests) * 1000
 			}
 		}
@@ -235,10 +251,7 @@ func (w *window) counters(run *results.Run, after []server.Stats) {
 // Without CPU time (getrusage failed) the profile stage falls back to
 // profile samples.
 func (w *window) serverCPU(run *results.Run, after []server.Stats, requests uint64) {
-	var cpu float64
-	for i := range after {
-		cpu += after[i].CPUSeconds - w.before[i].CPUSeconds
-	}
+	cpu := sumCPU(after) - sumCPU(w.before)
 	if cpu <= 0 || requests == 0 {
 		return
 	}
@@ -297,4 +310,13 @@ func fillFromAttack(run *results.Run, rs *loadgen.Result) {
 	for code, n := range rs.StatusCodes {
 		run.StatusCodes[fmt.Sprint(code)] = int(n)
 	}
+}
+
+// sumCPU is the servers' CPU time (getrusage) summed over processes.
+func sumCPU(st []server.Stats) float64 {
+	var cpu float64
+	for _, s := range st {
+		cpu += s.CPUSeconds
+	}
+	return cpu
 }

@@ -1,0 +1,158 @@
+package runner
+
+import (
+	"context"
+	"math"
+	"sync"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/authbench/authbench/internal/results"
+	"github.com/authbench/authbench/loadgen"
+	"github.com/authbench/authbench/scenarios"
+)
+
+// kneeOptions are a cell's knee search settings for one round. Round 1
+// runs the coarse ramp (from above this round's constant window, if that
+// window was sustained by the search's own rule) and bisects; later rounds
+// verify the previous round's bracket instead and widen it where it no
+// longer holds, within the scenario's smaller refine budget.
+func kneeOptions(sc *scenarios.Scenario, c *cell, round int) loadgen.KneeOptions {
+	k := sc.Load.Knee
+	ko := loadgen.KneeOptions{
+		StartRate: k.Start, MaxRate: k.Max, Factor: k.Factor, StepDuration: k.StepDuration,
+		StepWarmup: sc.Load.KneeStepWarmup(), Cooldown: scenarios.KneeCooldown,
+		MaxSteps: k.StepBudget(round), P99Bound: k.P99Bound, Attack: c.attack,
+		Resolution: scenarios.KneeResolution,
+	}
+	if ko.Factor == 0 {
+		ko.Factor = scenarios.DefaultKneeFactor
+	}
+	if p := c.prevKnee; round > 1 && p != nil && p.Rate > 0 && p.FirstBad > p.Rate {
+		ko.Bracket = [2]float64{p.Rate, p.FirstBad}
+		return ko
+	}
+	if w := c.lastWindow; w != nil && w.OfferedRPS >= k.Start/ko.Factor && w.OfferedRPS < k.Max {
+		if ok, _ := loadgen.Sustained(ko, w); ok {
+			ko.Known = w.OfferedRPS
+		}
+	}
+	return ko
+}
+
+// stepCPU records the servers' own CPU time over each knee step (child
+// processes only: in-process servers share this process's CPU time with
+// the load generator), so a step that fell short while the server had CPU
+// to spare shows the generator, not the server, as the limit.
+type stepCPU struct {
+	servers *serverSet
+	ctx     context.Context
+	mu      sync.Mutex
+	cpu     []float64 // per step, in order; NaN when not measured
+}
+
+func (s *stepCPU) hooks(float64) (func(), func()) {
+	var before float64
+	ok := false
+	start := func() {
+		if st, err := s.servers.stats(s.ctx); err == nil {
+			before, ok = sumCPU(st), true
+		}
+	}
+	end := func() {
+		v := math.NaN()
+		if st, err := s.servers.stats(s.ctx); err == nil && ok {
+			v = sumCPU(st) - before
+		}
+		s.mu.Lock()
+		s.cpu = append(s.cpu, v)
+		s.mu.Unlock()
+	}
+	return start, end
+}
+
+// knee runs the max-rate search of one turn and records each step and
+// the knee, tagged with the round: one search per round gives the knee a
+// spread. The generator ceiling is applied per variant once every round
+// has run (applyCeiling).
+func (r *runner) knee(ctx context.Context, sc *scenarios.Scenario, c *cell, round int) error {
+	ko := kneeOptions(sc, c, round)
+	sc2 := &stepCPU{servers: c.servers, ctx: context.WithoutCancel(ctx)}
+	if !c.servers.inProcess {
+		ko.StepHooks = sc2.hooks
+	}
+	kn, err := loadgen.FindKnee(ctx, func() vegeta.Targeter { return c.targeter }, ko)
+	if err != nil {
+		return err
+	}
+	if kn.Interrupted {
+		return ctx.Err()
+	}
+	c.prevKnee = kn
+	base := c.base(sc, round)
+	for i, st := range kn.Steps {
+		run := base
+		run.Phase = results.PhaseKneeStep
+		run.KneePhase = st.Phase
+		run.Repeat = i + 1
+		fillFromAttack(&run, st.Result)
+		if i < len(sc2.cpu) && !math.IsNaN(sc2.cpu[i]) && sc2.cpu[i] > 0 {
+			run.ServerCPUSeconds = sc2.cpu[i]
+			if run.Requests > 0 {
+				run.CPUSecondsPer1kReq = sc2.cpu[i] / float64(run.Requests) * 1000
+				run.CPUSource = "rusage"
+			}
+		}
+		r.out.Runs = append(r.out.Runs, run)
+	}
+	run := base
+	run.Phase = results.PhaseKnee
+	run.Repeat = round
+	run.KneeRPS = kn.Rate
+	run.KneeFirstFailedRPS = kn.FirstBad
+	run.KneeResolved = kn.Resolved
+	run.KneeSteps = len(kn.Steps)
+	run.KneeCapped = kn.FirstBad == 0
+	if kn.CappedByMax {
+		run.KneeCappedBy = results.KneeCappedByMax
+	}
+	r.out.Runs = append(r.out.Runs, run)
+	return nil
+}
+
+// applyCeiling computes the variant's generator ceiling from its control
+// knee searches (loadgen.GeneratorCeiling) and marks every knee of the
+// variant at or above loadgen.CeilingFraction of it as capped by the
+// generator (a knee capped by the search's max stays so). Runs from
+// index from on belong to the variant.
+func (r *runner) applyCeiling(variant string, from int) {
+	var controls []float64
+	for _, run := range r.out.Runs[from:] {
+		if run.Phase == results.PhaseKnee && isControl(run.Verifier) {
+			controls = append(controls, run.KneeRPS)
+		}
+	}
+	ceiling, n := loadgen.GeneratorCeiling(controls)
+	if n == 0 {
+		return
+	}
+	lo, hi := math.Inf(1), 0.0
+	for _, k := range controls {
+		if k > 0 {
+			lo, hi = min(lo, k), max(hi, k)
+		}
+	}
+	r.out.GeneratorCeilings = append(r.out.GeneratorCeilings, results.GeneratorCeiling{
+		Scenario: variant, RPS: ceiling, N: n, MinRPS: lo, MaxRPS: hi, CeilingFraction: loadgen.CeilingFraction,
+	})
+	for i := from; i < len(r.out.Runs); i++ {
+		run := &r.out.Runs[i]
+		if run.Phase != results.PhaseKnee {
+			continue
+		}
+		run.GeneratorCeilingRPS = ceiling
+		if run.KneeCappedBy == "" && loadgen.CappedByGenerator(run.KneeRPS, ceiling) {
+			run.KneeCappedBy = results.KneeCappedByGenerator
+		}
+	}
+}

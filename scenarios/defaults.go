@@ -17,7 +17,15 @@ const (
 	DefaultKneeStep     = 1 * time.Second
 	DefaultKneeP99Bound = 100 * time.Millisecond
 	DefaultKneeFactor   = 2.0
+	// DefaultKneeRefineSteps: a later round's search verifies both ends
+	// of the previous bracket and has two steps to widen and bisect one
+	// that moved by up to (1.05)² ≈ 10 %.
+	DefaultKneeRefineSteps = 4
 )
+
+// KneeResolution is the knee search's bracket resolution: it bisects
+// until first failed / last sustained ≤ 1 + KneeResolution.
+const KneeResolution = 0.05
 
 // Limits checked by the validator. They keep a typo (or a fuzzer) from
 // asking for a day-long run or a million-variant matrix.
@@ -38,7 +46,7 @@ const (
 const (
 	QuickDuration  = 500 * time.Millisecond
 	QuickWarmup    = 200 * time.Millisecond
-	QuickKneeStep  = 200 * time.Millisecond
+	QuickKneeStep  = 150 * time.Millisecond
 	QuickKneeSteps = 2
 	// QuickRounds keeps two interleaved rounds: a smoke run still shows
 	// a min-max spread and exercises the rotation, within 3 minutes.

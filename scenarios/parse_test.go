@@ -281,7 +281,11 @@ func TestDefaultsNested(t *testing.T) {
 			if got := k.Steps(); !reflect.DeepEqual(got, []float64{10, 20, 40, 80, 100}) {
 				return "steps " + fmtAny(got)
 			}
-			if s.Load.Measured() != 5*DefaultKneeStep {
+			// ln 2 / ln 1.05 = 14.2 ≤ 2⁴: four bisections after the ramp.
+			if k.BisectSteps() != 4 || k.RefineSteps != DefaultKneeRefineSteps || k.StepBudget(2) != DefaultKneeRefineSteps {
+				return "bisect " + fmtAny(k)
+			}
+			if s.Load.Measured() != 9*DefaultKneeStep {
 				return "measured " + s.Load.Measured().String()
 			}
 			return ""
@@ -447,10 +451,11 @@ events:
 
 func TestEstimatedRuntime(t *testing.T) {
 	s := mustParse(t, "control: true\nverifiers: [ttl, mtime]\nload:\n  rate: 1\n  duration: 3s\n  warmup: 1s\n  repeats: 2\n  knee: {start: 1, max: 4, step_duration: 500ms}\nmatrix:\n  tokens: [1, 2]\n")
-	// 2 variants x (2 verifiers + control + its A/A copy) x 3 rounds x
-	// (2 x 4s + 3 steps x (500ms + warm-up + cooldown))
-	knee := 3 * (500*time.Millisecond + MaxKneeStepWarmup + KneeCooldown)
-	if got, want := s.EstimatedRuntime(), 2*4*3*(8*time.Second+knee); got != want {
+	// 2 variants x (2 verifiers + control + its A/A copy) x (3 rounds x
+	// 2 x 4s + knee steps x (500ms + warm-up + cooldown)): round 1 ramps
+	// (1, 2, 4) and bisects 4 times, rounds 2 and 3 refine in 4 steps.
+	step := 500*time.Millisecond + MaxKneeStepWarmup + KneeCooldown
+	if got, want := s.EstimatedRuntime(), 2*4*(3*8*time.Second+(7+4+4)*step); got != want {
 		t.Errorf("estimate %s, want %s", got, want)
 	}
 }

@@ -32,12 +32,13 @@
 //	  shape: constant        # constant | stages (with stages: [{rate, duration}]) | knee
 //	  rate: 100              # req/s, constant only
 //	  cached_rate: 1000      # req/s for cached verifiers and controls (default: rate)
-//	  knee: {start: 100, max: 800, factor: 2, step_duration: 500ms, p99_bound: 50ms, max_steps: 0}
+//	  knee: {start: 100, max: 800, factor: 2, step_duration: 500ms, p99_bound: 50ms, max_steps: 0, refine_steps: 4}
 //	  duration: 4s
 //	  warmup: 1s
 //	  repeats: 1             # windows per verifier per round
 //	  rounds: 3              # interleaved rounds (order rotated each round)
 //	  header_form: pbs       # pbs | pdm | pve
+//	  parallel: false        # cells of a round at once (light event scenarios)
 //	server: {tls: false, processes: 1, ttl: 60s}
 //	verifiers: [uncached, generation, mtime, ttl]
 //	matrix:                  # instead of tokens, load.concurrency, server.gomaxprocs
@@ -270,6 +271,13 @@ type LoadConfig struct {
 	Concurrency int `yaml:"concurrency"`
 	// HeaderForm: pbs (default), pdm or pve.
 	HeaderForm HeaderForm `yaml:"header_form"`
+	// Parallel runs every cell's turn of a round at once (each with its
+	// own servers, token file, load and probes) instead of one after
+	// another. For event scenarios whose question is staleness, not cost,
+	// at light load: their windows then overlap, so their CPU and latency
+	// figures are measured beside the other cells' load. Not with a knee
+	// search. Default false.
+	Parallel bool `yaml:"parallel"`
 }
 
 // Stage is one step of a staged load.
@@ -288,10 +296,44 @@ type Knee struct {
 	StepDuration time.Duration `yaml:"step_duration"` // > 0, default DefaultKneeStep
 	P99Bound     time.Duration `yaml:"p99_bound"`     // > 0, default DefaultKneeP99Bound
 	Factor       float64       `yaml:"factor"`        // > 1, default DefaultKneeFactor
-	MaxSteps     int           `yaml:"max_steps"`     // >= 0; 0 = no limit but Max
+	MaxSteps     int           `yaml:"max_steps"`     // first round's steps, ramp and bisection; 0 = the ramp to Max plus a full bisection
+	// RefineSteps bounds each later round's search, which verifies the
+	// previous round's bracket (and widens and bisects it where it no
+	// longer holds) instead of repeating the ramp; 1..MaxKneeSteps,
+	// default DefaultKneeRefineSteps.
+	RefineSteps int `yaml:"refine_steps"`
 }
 
-// Steps returns the offered rate of each step, at most MaxKneeSteps.
+// StepBudget is the most steps round's search may run: MaxSteps (or the
+// whole ramp plus a full bisection) in round 1, RefineSteps after.
+func (k Knee) StepBudget(round int) int {
+	if round > 1 && k.RefineSteps > 0 {
+		return k.RefineSteps
+	}
+	if round > 1 {
+		return DefaultKneeRefineSteps
+	}
+	if k.MaxSteps > 0 {
+		return k.MaxSteps
+	}
+	return len(k.Steps()) + k.BisectSteps()
+}
+
+// BisectSteps is how many geometric bisections take a bracket one
+// ramp Factor wide down to KneeResolution.
+func (k Knee) BisectSteps() int {
+	f := k.Factor
+	if f == 0 {
+		f = DefaultKneeFactor
+	}
+	if !(f > 1+KneeResolution) {
+		return 0
+	}
+	return int(math.Ceil(math.Log2(math.Log(f) / math.Log1p(KneeResolution))))
+}
+
+// Steps returns the offered rate of each coarse ramp step, at most
+// MaxKneeSteps (and at most MaxSteps).
 func (k Knee) Steps() []float64 {
 	f := k.Factor
 	if f == 0 {

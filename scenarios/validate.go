@@ -242,6 +242,9 @@ func (k *checker) load() {
 	if k.has("load.knee") {
 		k.knee()
 	}
+	if l.Parallel && k.has("load.knee") {
+		k.errf("load.parallel", "not with a knee search: overlapping searches would measure each other")
+	}
 	if k.has("load.cached_rate") && l.Shape != ShapeConstant {
 		k.errf("load.cached_rate", "only used with shape constant (shape is %s)", quote(string(l.Shape)))
 	}
@@ -361,6 +364,11 @@ func (k *checker) knee() {
 	}
 	if kn.MaxSteps < 0 || kn.MaxSteps > MaxKneeSteps {
 		k.errf("load.knee.max_steps", "must be 0..%d (0 = until max), got %d", MaxKneeSteps, kn.MaxSteps)
+	}
+	if !k.has("load.knee.refine_steps") {
+		kn.RefineSteps = DefaultKneeRefineSteps
+	} else {
+		k.intRange("load.knee.refine_steps", kn.RefineSteps, 1, MaxKneeSteps)
 	}
 	startOK := k.rate("load.knee.start", kn.Start, MaxRate)
 	maxOK := k.rate("load.knee.max", kn.Max, MaxRate)

@@ -176,7 +176,8 @@ func (s *Scenario) Quick() *Scenario {
 	c.Matrix.Tokens, c.Matrix.Concurrency, c.Matrix.GOMAXPROCS = ends(c.Matrix.Tokens), ends(c.Matrix.Concurrency), ends(c.Matrix.GOMAXPROCS)
 	if l.Knee != nil {
 		l.Knee.StepDuration = min(l.Knee.StepDuration, QuickKneeStep)
-		l.Knee.MaxSteps = min(len(l.Knee.Steps()), QuickKneeSteps)
+		l.Knee.MaxSteps = min(l.Knee.StepBudget(1), QuickKneeSteps)
+		l.Knee.RefineSteps = min(l.Knee.StepBudget(2), QuickKneeSteps)
 	}
 	return c
 }

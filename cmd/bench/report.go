@@ -6,16 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/authbench/authbench/internal/shards"
 	"github.com/authbench/authbench/internal/browser"
 	"github.com/authbench/authbench/internal/report"
-	"github.com/authbench/authbench/internal/results"
+	"github.com/authbench/authbench/internal/suite"
+	"github.com/authbench/authbench/internal/shards"
 )
 
 // runReport regenerates a report from saved results; with several
@@ -78,16 +76,12 @@ failed (listed), 2 when it could not check (no browser, no index.html).
 		}
 		return mergeAttack(dirs, dest, stdout)
 	}
-	var files []*results.File
-	for _, d := range dirs {
-		f, err := results.Read(d)
+	if len(dirs) == 1 && *out == "" {
+		files, err := suite.ReadAll(dirs)
 		if err != nil {
 			return exitCode(2, err)
 		}
-		files = append(files, f)
-	}
-	if len(dirs) == 1 && *out == "" {
-		if err := writeOutputs(dirs[0], files[0]); err != nil {
+		if err := suite.WriteOutputs(dirs[0], files[0]); err != nil {
 			return err
 		}
 		fmt.Fprintln(stdout, filepath.Join(dirs[0], report.MarkdownFile))
@@ -97,65 +91,15 @@ failed (listed), 2 when it could not check (no browser, no index.html).
 	if dest == "" {
 		dest = filepath.Join("reports", "merged-"+time.Now().UTC().Format("20060102T150405Z"))
 	}
-	if err := os.MkdirAll(dest, 0o755); err != nil {
-		return fmt.Errorf("output directory: %w", err)
+	_, err := suite.MergeRuns(dirs, dest)
+	if _, bad := errors.AsType[*suite.ReadError](err); bad {
+		return exitCode(2, err)
 	}
-	// Shards write disjoint file names, so their artefacts are copied side
-	// by side and the runs' relative paths stay valid.
-	for _, d := range dirs {
-		for _, sub := range results.RunDirs() {
-			if err := copyTree(filepath.Join(d, sub), filepath.Join(dest, sub)); err != nil {
-				return err
-			}
-		}
-	}
-	merged, err := results.Merge(files)
 	if err != nil {
-		return err
-	}
-	merged.RunID = filepath.Base(dest)
-	// Shards of one suite ran the same microbenchmarks: keep the first
-	// shard's copy so the merged headline keeps its hit-path column.
-	for i, f := range files {
-		if f.Microbench == "" {
-			continue
-		}
-		data, err := os.ReadFile(filepath.Join(dirs[i], f.Microbench))
-		if err != nil {
-			return fmt.Errorf("shard %s: microbenchmarks: %w", dirs[i], err)
-		}
-		if err := os.WriteFile(filepath.Join(dest, results.MicrobenchFile), data, 0o644); err != nil {
-			return err
-		}
-		merged.Microbench = results.MicrobenchFile
-		break
-	}
-	if err := writeOutputs(dest, merged); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, filepath.Join(dest, report.MarkdownFile))
 	return nil
-}
-
-func copyTree(src, dst string) error {
-	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if errors.Is(err, fs.ErrNotExist) && p == src {
-			return filepath.SkipDir
-		}
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, 0o644)
-	})
 }
 
 // mergeAttack merges the shards named by args into dest and prints the

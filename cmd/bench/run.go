@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -9,17 +8,16 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/authbench/authbench/internal/outfile"
 	"github.com/authbench/authbench/internal/profiles"
 	"github.com/authbench/authbench/internal/report"
 	"github.com/authbench/authbench/internal/results"
 	"github.com/authbench/authbench/internal/runner"
+	"github.com/authbench/authbench/internal/shards"
+	"github.com/authbench/authbench/internal/suite"
 	"github.com/authbench/authbench/scenarios"
 )
 
@@ -50,31 +48,18 @@ func runRun(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 		return exitCode(2, err)
 	}
 	if *verifiers != "" {
-		want := strings.Split(*verifiers, ",")
-		for _, w := range want {
-			if !slices.Contains(known, w) {
-				return exitCode(2, fmt.Errorf("unknown verifier %q (known: %v)", w, known))
-			}
-		}
-		for _, s := range scs {
-			s.Verifiers = intersect(s.Verifiers, want)
-			if s.IsTicket() {
-				s.Strategies = nil
-				for _, v := range s.Verifiers {
-					st, _ := results.TicketStrategy(v)
-					s.Strategies = append(s.Strategies, st)
-				}
-			}
+		if err := suite.SelectVerifiers(scs, strings.Split(*verifiers, ","), known); err != nil {
+			return exitCode(2, err)
 		}
 	}
-	si, sn, err := parseShard(*shard)
+	si, sn, err := shards.Parse(*shard)
 	if err != nil {
 		return exitCode(2, err)
 	}
 	// Checked before anything runs: a bad file must not cost a suite.
 	var micro []byte
 	if *microbench != "" {
-		if micro, err = readMicrobench(*microbench); err != nil {
+		if micro, err = suite.ReadMicrobench(*microbench); err != nil {
 			return exitCode(2, err)
 		}
 	}
@@ -89,11 +74,11 @@ func runRun(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("output directory: %w", err)
 	}
-	if err := checkWritable(dir); err != nil {
+	if err := suite.CheckWritable(dir); err != nil {
 		return err
 	}
 	if micro != nil {
-		if err := outfile.Write(filepath.Join(dir, results.MicrobenchFile), func(w io.Writer) error { _, err := w.Write(micro); return err }); err != nil {
+		if err := suite.SaveMicrobench(dir, micro); err != nil {
 			return err
 		}
 	}
@@ -132,21 +117,15 @@ func runRun(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 	if micro != nil {
 		res.Microbench = results.MicrobenchFile
 	}
-	res.Env = collectEnv()
-	res.Env.Suite = strings.Join(paths, " ")
-	if *quick {
-		res.Env.Suite += " (quick)"
-	}
-	res.Env.HashScheme, res.Env.HashCost = hashOf(scs)
-	res.Env.LoadSetup = loadSetup(*inProcess)
+	suite.Describe(res, paths, scs, *quick, *inProcess)
 	if runErr != nil {
 		res.Notes = append(res.Notes, "run stopped by an error: "+runErr.Error())
 	}
-	if err := writeOutputs(dir, res); err != nil {
+	if err := suite.WriteOutputs(dir, res); err != nil {
 		return err
 	}
 	if *flameDir != "" {
-		if err := copyTree(filepath.Join(dir, results.DirFlamegraphs), filepath.Join(*flameDir, id)); err != nil {
+		if err := suite.CopyTree(filepath.Join(dir, results.DirFlamegraphs), filepath.Join(*flameDir, id)); err != nil {
 			return fmt.Errorf("copy flame graphs: %w", err)
 		}
 	}
@@ -158,112 +137,8 @@ func runRun(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 	case res.Interrupted:
 		return exitCode(130, errors.New("interrupted: report holds the finished runs"))
 	}
-	if failed := failedRevocations(res); failed > 0 {
+	if failed := suite.FailedRevocations(res); failed > 0 {
 		return exitCode(1, fmt.Errorf("%d revocation checks exceeded their declared bound (see the security table)", failed))
 	}
 	return nil
-}
-
-// writeOutputs writes results.json, the Go benchmark-format summary and
-// the report into dir.
-func writeOutputs(dir string, res *results.File) error {
-	if err := results.Write(dir, res); err != nil {
-		return err
-	}
-	if err := outfile.Write(filepath.Join(dir, results.BenchFile), func(w io.Writer) error { return results.WriteBenchFormat(w, res) }); err != nil {
-		return err
-	}
-	// The analysis picks the target scenarios from the runs' Target flag.
-	if err := report.Write(dir, res, report.Options{}); err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	return nil
-}
-
-// maxMicrobench bounds the microbenchmark file: make bench-go's output is
-// a few kilobytes.
-const maxMicrobench = 16 << 20
-
-// readMicrobench reads and validates a microbenchmark file for --microbench.
-func readMicrobench(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("--microbench: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxMicrobench+1))
-	if err != nil {
-		return nil, fmt.Errorf("--microbench: read %s: %w", path, err)
-	}
-	if len(data) > maxMicrobench {
-		return nil, fmt.Errorf("--microbench: %s is larger than %d bytes", path, maxMicrobench)
-	}
-	if _, err := results.CheckMicrobench(bytes.NewReader(data), path); err != nil {
-		return nil, fmt.Errorf("--microbench: %w", err)
-	}
-	return data, nil
-}
-
-func failedRevocations(res *results.File) int {
-	n := 0
-	for _, r := range res.Revocations {
-		if !r.Pass {
-			n++
-		}
-	}
-	return n
-}
-
-func hashOf(scs []*scenarios.Scenario) (string, int) {
-	if len(scs) == 0 {
-		return "", 0
-	}
-	h := scs[0].Hash
-	for _, s := range scs[1:] {
-		if s.Hash != h {
-			return "mixed (per scenario)", 0
-		}
-	}
-	return string(h.Scheme), h.EffectiveCost()
-}
-
-func loadSetup(inProcess bool) string {
-	if inProcess {
-		return "servers in the load generator's process (tests only: no CPU split)"
-	}
-	return "each server is a separate `bench serve` process (GOMAXPROCS from the scenario, default: all cores) on loopback; the vegeta load generator runs in the `bench run` process; the no-auth control on the same server shows the generator's ceiling"
-}
-
-func parseShard(s string) (int, int, error) {
-	if s == "" {
-		return 0, 0, nil
-	}
-	a, b, ok := strings.Cut(s, "/")
-	i, err1 := strconv.Atoi(a)
-	n, err2 := strconv.Atoi(b)
-	if !ok || err1 != nil || err2 != nil || n < 1 || i < 1 || i > n {
-		return 0, 0, fmt.Errorf("--shard %q: want i/n with 1 <= i <= n", s)
-	}
-	return i, n, nil
-}
-
-func intersect(have, want []string) []string {
-	var out []string
-	for _, h := range have {
-		for _, w := range want {
-			if h == w {
-				out = append(out, h)
-			}
-		}
-	}
-	return out
-}
-
-func checkWritable(dir string) error {
-	f, err := os.CreateTemp(dir, ".write-test-*")
-	if err != nil {
-		return fmt.Errorf("output directory %s is not writable: %w", dir, err)
-	}
-	f.Close()
-	return os.Remove(f.Name())
 }

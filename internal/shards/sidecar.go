@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -73,4 +74,19 @@ func RedactArgs(args []string) []string {
 		}
 	}
 	return out
+}
+
+// Parse reads a shard "i/n" (1-based: 1 <= i <= n); the empty string is
+// no sharding (0, 0).
+func Parse(s string) (i, n int, err error) {
+	if s == "" {
+		return 0, 0, nil
+	}
+	a, b, ok := strings.Cut(s, "/")
+	i, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || n < 1 || i < 1 || i > n {
+		return 0, 0, fmt.Errorf("--shard %q: want i/n with 1 <= i <= n", s)
+	}
+	return i, n, nil
 }

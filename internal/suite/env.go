@@ -1,4 +1,4 @@
-package main
+package suite
 
 import (
 	"bufio"
@@ -11,8 +11,8 @@ import (
 	"github.com/authbench/authbench/internal/results"
 )
 
-// collectEnv describes the machine and build for the report.
-func collectEnv() results.Env {
+// CollectEnv describes the machine and build for the report.
+func CollectEnv() results.Env {
 	host, _ := os.Hostname()
 	return results.Env{
 		GoVersion: runtime.Version(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH,

@@ -12,8 +12,8 @@ import (
 
 	"github.com/authbench/authbench/internal/browser"
 	"github.com/authbench/authbench/internal/report"
-	"github.com/authbench/authbench/internal/suite"
 	"github.com/authbench/authbench/internal/shards"
+	"github.com/authbench/authbench/internal/suite"
 )
 
 // runReport regenerates a report from saved results; with several

@@ -234,8 +234,15 @@ func TestScannerFindsPlantedSecret(t *testing.T) {
 }
 
 // TestNoSecretsInOutputsInProcess runs the scenario with servers in this
-// process, writes results.json and the report, and scans every file.
+// process, writes results.json and the report, and scans every file. It
+// is the -short stand-in for TestNoSecretsInOutputsBenchBinary, whose run
+// of the same scenario writes everything this one does plus the child
+// servers' logs and the --flamegraphs copy: without -short it would only
+// repeat that audit.
 func TestNoSecretsInOutputsInProcess(t *testing.T) {
+	if !testing.Short() {
+		t.Skip("covered by TestNoSecretsInOutputsBenchBinary (same scenario, a superset of the files); runs in -short")
+	}
 	out := t.TempDir()
 	var mu sync.Mutex
 	var secrets []string
@@ -270,15 +277,42 @@ func goTool(t *testing.T) string {
 	return p
 }
 
-// buildBench builds the bench binary into dir.
-func buildBench(t *testing.T, dir string) string {
-	t.Helper()
-	bin := filepath.Join(dir, "bench")
-	build := exec.Command(goTool(t), "build", "-o", bin, "github.com/authbench/authbench/cmd/bench")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build bench: %v\n%s", err, out)
+// benchBinary is the bench binary the tests that run it share: built once
+// per test binary (the first test that needs it pays), removed by
+// TestMain.
+var benchBinary struct {
+	once      sync.Once
+	dir, path string
+	err       error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if benchBinary.dir != "" {
+		os.RemoveAll(benchBinary.dir)
 	}
-	return bin
+	os.Exit(code)
+}
+
+// buildBench returns the shared bench binary, building it on first use.
+// It lives outside every test's scanned tree.
+func buildBench(t *testing.T) string {
+	t.Helper()
+	goCmd := goTool(t)
+	benchBinary.once.Do(func() {
+		if benchBinary.dir, benchBinary.err = os.MkdirTemp("", "authbench-e2e-"); benchBinary.err != nil {
+			return
+		}
+		benchBinary.path = filepath.Join(benchBinary.dir, "bench")
+		build := exec.Command(goCmd, "build", "-o", benchBinary.path, "github.com/authbench/authbench/cmd/bench")
+		if out, err := build.CombinedOutput(); err != nil {
+			benchBinary.err = fmt.Errorf("build bench: %v\n%s", err, out)
+		}
+	})
+	if benchBinary.err != nil {
+		t.Fatal(benchBinary.err)
+	}
+	return benchBinary.path
 }
 
 // serversOf lists the live processes running bin as `bench serve`.
@@ -316,7 +350,7 @@ func TestInterruptKeepsFinishedRunsAndStopsServers(t *testing.T) {
 		t.Skip("builds the bench binary and runs child servers")
 	}
 	tmp, work := t.TempDir(), t.TempDir()
-	bin := buildBench(t, tmp)
+	bin := buildBench(t)
 	scenario := filepath.Join(tmp, "int.yaml")
 	src := "# Question: interrupt\ntokens: 2\nhash: {cost: 1000}\nload: {rate: 20, duration: 1s, warmup: 100ms, rounds: 3}\nverifiers: [uncached, ttl]\n"
 	if err := os.WriteFile(scenario, []byte(src), 0o644); err != nil {
@@ -380,7 +414,7 @@ func TestNoSecretsInOutputsBenchBinary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := buildBench(t, tmp)
+	bin := buildBench(t)
 	audit := filepath.Join(tmp, "secrets.txt") // outside the scanned tree
 	outRoot := filepath.Join(work, "reports")
 	flames := filepath.Join(work, "flame-copy")

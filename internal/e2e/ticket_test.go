@@ -92,7 +92,7 @@ func TestInterruptClusterUnmounts(t *testing.T) {
 		t.Skipf("FUSE unavailable here, nothing to unmount: %v", err)
 	}
 	tmp, work := t.TempDir(), t.TempDir()
-	bin := buildBench(t, tmp)
+	bin := buildBench(t)
 	scenario := filepath.Join(tmp, "c.yaml")
 	src := "# Question: interrupt\nauth: ticket\nstrategies: [mtime, mtime-reopen]\ncluster: {trials: 3, attr_timeouts: [1s], observe: 3s, key_bits: 1024}\n"
 	if err := os.WriteFile(scenario, []byte(src), 0o644); err != nil {

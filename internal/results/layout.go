@@ -82,6 +82,12 @@ func (Layout) Profile(variant, verifier string, repeat int) string {
 	return path.Join(DirProfiles, fmt.Sprintf("%s-%s-r%d.pb.gz", Slug(variant), FileVerifier(verifier), repeat))
 }
 
+// KneeProfile is a knee search's pooled CPU profile: its sustained steps'
+// profiles merged (Run.KneeProfile on the search's summary run).
+func (Layout) KneeProfile(variant, verifier string, round int) string {
+	return path.Join(DirProfiles, fmt.Sprintf("%s-%s-knee-r%d.pb.gz", Slug(variant), FileVerifier(verifier), round))
+}
+
 // Folded is a run's folded stacks.
 func (Layout) Folded(variant, verifier string, repeat int) string {
 	return path.Join(DirFlamegraphs, Slug(variant), fmt.Sprintf("%s-r%d.folded", FileVerifier(verifier), repeat))

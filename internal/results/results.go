@@ -255,6 +255,17 @@ type Run struct {
 	GeneratorCeilingRPS float64 `json:"generator_ceiling_rps,omitempty"`
 	// KneePhase is a knee step's phase: ramp, verify or bisect.
 	KneePhase string `json:"knee_phase,omitempty"`
+	// KneeStepSustained is a knee step's verdict: the server sustained
+	// the offered rate (achieved ≥ 99 % of offered, p99 within bound,
+	// expected statuses).
+	KneeStepSustained bool `json:"knee_step_sustained,omitempty"`
+	// KneeProfile, on a knee search's summary run, is the merged CPU
+	// profile of its sustained steps (valid-only load below the knee, as
+	// the constant window but at higher rates), and KneeCPUShare its
+	// buckets with their sample count (set by the profile stage): more
+	// samples for the crypt share than the short constant windows hold.
+	KneeProfile  string    `json:"knee_profile,omitempty"`
+	KneeCPUShare *CPUShare `json:"knee_cpu_share,omitempty"`
 	// ClientCPUSecondsPer1kReq is the load generator's own CPU cost, to
 	// show whether it (and not the server) was the limit.
 	ClientCPUSecondsPer1kReq float64         `json:"client_cpu_s_per_1k_req,omitempty"`

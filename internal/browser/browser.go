@@ -1,8 +1,9 @@
 // Package browser drives headless Chromium (through chromedp) to check
 // what authbench writes for people to open: that a report's index.html or
 // a flame graph loads from disk without console errors, that its images
-// decode and its local links resolve, that the headline sits in the first
-// screen, and that interactive parts (flame-graph zoom and search) work.
+// decode and its local links and resources resolve to existing files, that
+// the headline sits in the first screen and does not scroll sideways at
+// 1366 px, and that interactive parts (flame-graph zoom and search) work.
 // It saves a full-page screenshot beside the checked file.
 //
 // Chromium comes from the Debian package chromium (scripts/tools.sh

@@ -28,7 +28,7 @@ func page(body string) string {
 // TestCheck runs the checker on small pages with one fault each: every
 // fault is reported, and a clean page has none.
 func TestCheck(t *testing.T) {
-	b := browser.ForTest(t)
+	b := testBrowser(t)
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "other.html"), page("other"))
 	headline := `<table id="h"><tr><td>headline</td></tr></table>`
@@ -51,6 +51,14 @@ func TestCheck(t *testing.T) {
 		{"headline below the first screen", `<div style="height:900px"></div>` + headline, []string{"headline not inside the first screen"}, 0},
 		{"headline too wide", `<table id="h" style="width:2000px"><tr><td>x</td></tr></table>`, []string{"headline not inside the first screen"}, 0},
 		{"headline missing", `<p>no table</p>`, []string{"headline element not found"}, 0},
+		// A table with display: block and overflow-x: auto (as the report's
+		// tables) keeps its box inside the viewport and scrolls inside.
+		{"headline scrolls inside itself", `<table id="h" style="display:block;overflow-x:auto;max-width:100%"><tr><td><div style="width:1500px">wide</div></td></tr></table>`,
+			[]string{"headline scrolls sideways: table#h content is"}, 0},
+		{"headline in a scrolling box", `<div class="wrap" style="overflow-x:auto;width:800px"><table id="h"><tr><td><div style="width:1200px">wide</div></td></tr></table></div>`,
+			[]string{"headline scrolls sideways: div.wrap content is"}, 0},
+		{"page scrolls sideways", headline + `<div style="width:1500px">wide</div>`, []string{"headline scrolls sideways: the page is"}, 0},
+		{"headline fits 1366 px", `<table id="h" style="display:block;overflow-x:auto;max-width:100%"><tr><td><div style="width:1300px">fits</div></td></tr></table>`, nil, 0},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,7 +1,6 @@
 package browser
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -14,8 +13,10 @@ import (
 // resolving to an existing file, no external resource requests).
 type Checks struct {
 	// Headline is a CSS selector for the element that must lie entirely
-	// inside the first screen (the viewport, scrolled to the top); empty
-	// skips the check. Its first match counts.
+	// inside the first screen (the viewport, scrolled to the top) and
+	// must not scroll sideways (neither it, a clipping or scrolling
+	// ancestor, nor the page wider than its box); empty skips the check.
+	// Its first match counts.
 	Headline string
 	// FirstScreen are more selectors whose first match must lie entirely
 	// inside the first screen too (e.g. the report's trade-off chart).
@@ -51,6 +52,10 @@ type Findings struct {
 	Headline        *Rect
 	HeadlineMissing bool
 	HeadlineOutside bool
+	// HeadlineScroll says why the headline scrolls sideways (an
+	// element or the page wider than its box), one entry per scroller;
+	// empty when it fits.
+	HeadlineScroll []string
 	// NotInFirstScreen lists Checks.FirstScreen selectors that matched
 	// nothing or lie (partly) outside the first screen, with why.
 	NotInFirstScreen []string
@@ -78,6 +83,9 @@ func (f *Findings) Problems() []string {
 	if f.HeadlineOutside {
 		r := f.Headline
 		out = append(out, fmt.Sprintf("headline not inside the first screen: box top %.0f left %.0f bottom %.0f right %.0f", r.Top, r.Left, r.Bottom, r.Right))
+	}
+	for _, s := range f.HeadlineScroll {
+		out = append(out, "headline scrolls sideways: "+s)
 	}
 	for _, s := range f.NotInFirstScreen {
 		out = append(out, "not inside the first screen: "+s)
@@ -144,16 +152,6 @@ type imageInfo struct {
 	Bad   []string `json:"bad"`
 }
 
-// headlineJS returns the box of the first match of a selector after
-// scrolling to the top, or null.
-const headlineJS = `((sel) => {
-  window.scrollTo(0, 0);
-  const el = document.querySelector(sel);
-  if (!el) { return null; }
-  const r = el.getBoundingClientRect();
-  return {top: r.top, left: r.left, bottom: r.bottom, right: r.right};
-})(%s)`
-
 // Check opens the local file at path and runs the checks. The error is
 // for failures to check at all (no browser, file missing); failed
 // assertions are in Findings (see Findings.Err).
@@ -207,6 +205,11 @@ func (p *Page) Check(c Checks) (*Findings, error) {
 		case !inside(*r, w, h):
 			f.HeadlineOutside = true
 		}
+		if r != nil {
+			if f.HeadlineScroll, err = sideways(p, c.Headline); err != nil {
+				return nil, err
+			}
+		}
 	}
 	for _, sel := range c.FirstScreen {
 		r, err := box(p, sel)
@@ -234,22 +237,6 @@ func (p *Page) Check(c Checks) (*Findings, error) {
 	// Last, so errors raised by anything above are seen too.
 	f.ConsoleErrors = p.Errors()
 	return f, nil
-}
-
-// box returns the box of the first match of sel with the page scrolled to
-// the top, or nil when nothing matches.
-func box(p *Page, sel string) (*Rect, error) {
-	lit, _ := json.Marshal(sel) // a string always marshals; JSON is a JS literal
-	r, err := Eval[*Rect](p, fmt.Sprintf(headlineJS, lit))
-	if err != nil {
-		return nil, fmt.Errorf("check %s: %w", sel, err)
-	}
-	return r, nil
-}
-
-// inside reports whether r lies within a w × h first screen and is not empty.
-func inside(r Rect, w, h float64) bool {
-	return r.Top >= 0 && r.Left >= 0 && r.Bottom <= h && r.Right <= w && r.Bottom > r.Top
 }
 
 // checkLink returns "" if l is fine, else what is wrong with it.

@@ -84,7 +84,7 @@ const (
 // uses them as a person would: click a frame to zoom, hover, reset,
 // search through the Search button and through the URL.
 func TestFlameGraphInteractive(t *testing.T) {
-	b := browser.ForTest(t)
+	b := testBrowser(t)
 	dir := t.TempDir()
 	const width = 1200
 	const inner = width - 20

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/authbench/authbench/internal/browser"
 	"github.com/authbench/authbench/internal/flame"
 	"github.com/authbench/authbench/internal/report"
 	"github.com/authbench/authbench/internal/results"
@@ -81,7 +80,7 @@ func writeFlame(t *testing.T, path, title string) {
 // first screen at 1366×768, a screenshot beside it, and a flame graph the
 // report links zooms on a click and highlights on a search.
 func TestReportInBrowser(t *testing.T) {
-	b := browser.ForTest(t)
+	b := testBrowser(t)
 	dir := *reportDir
 	if dir == "" {
 		dir = t.TempDir()
@@ -107,13 +106,13 @@ func TestReportInBrowser(t *testing.T) {
 	t.Logf("screenshot: %s; flame graph checked: %s", got.Page.Screenshot, got.Flame)
 }
 
-// TestReportCheckFails: the checker reports a report whose first screen
-// lacks the trade-off chart and whose flame graph does not zoom, rather
-// than passing it.
+// TestReportCheckFails: the checker reports a report whose headline
+// scrolls sideways at 1366 px, whose first screen lacks the trade-off
+// chart and whose flame graph does not zoom, rather than passing it.
 func TestReportCheckFails(t *testing.T) {
-	b := browser.ForTest(t)
+	b := testBrowser(t)
 	dir := t.TempDir()
-	page := `<!DOCTYPE html><html><body><table id="headline"><tr><td>x</td></tr></table>` +
+	page := `<!DOCTYPE html><html><body><table id="headline" style="display:block;overflow-x:auto"><tr><td><div style="width:1500px">x</div></td></tr></table>` +
 		`<a href="flamegraphs/s/static.svg">flame graph</a></body></html>`
 	if err := os.WriteFile(filepath.Join(dir, report.HTMLFile), []byte(page), 0o644); err != nil {
 		t.Fatal(err)
@@ -137,7 +136,8 @@ func TestReportCheckFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	probs := strings.Join(got.Problems(), "\n")
-	for _, want := range []string{"not inside the first screen: img.tradeoff: no such element", "flame graph static.svg:"} {
+	for _, want := range []string{"not inside the first screen: img.tradeoff: no such element", "flame graph static.svg:",
+		"headline scrolls sideways: table#headline content is"} {
 		if !strings.Contains(probs, want) {
 			t.Errorf("problems lack %q:\n%s", want, probs)
 		}

@@ -137,6 +137,29 @@ type ClusterRow struct {
 	// (Clopper–Pearson) 95 % interval: with few trials the interval,
 	// not the rate, says how often a strategy double-rotates.
 	DoubleRotationRate Proportion
+	// RejectedBeforeCheckRatio is BeforeCheck.RejectedValid/Total: the
+	// share of requests sent between the touch and the rotation check
+	// (tickets signed before the touch) that were refused, the timeline's
+	// negative t from the touch on; RejectedValidRatio is the same after
+	// the check. BeforeCheckAgeShare is the share of those refusals the
+	// age range made (a key past its lifetime: PVE's behaviour, not a
+	// fault). NaN when not measured (older files, or no requests). Both
+	// are per request; requests in one trial are not independent, so no
+	// interval is given: read them with the trial count.
+	RejectedBeforeCheckRatio float64
+	BeforeCheckAgeShare      float64
+}
+
+// beforeCheck derives the before-check shares of c.
+func beforeCheck(c results.ClusterRun) (ratio, ageShare float64) {
+	ratio, ageShare = math.NaN(), math.NaN()
+	if b := c.BeforeCheck; b != nil && b.Total > 0 {
+		ratio = float64(b.RejectedValid) / float64(b.Total)
+		if b.RejectedValid > 0 {
+			ageShare = float64(b.RejectedAge) / float64(b.RejectedValid)
+		}
+	}
+	return ratio, ageShare
 }
 
 // Proportion is k of n with an exact two-sided 95 % interval.
@@ -151,7 +174,9 @@ func ClusterTable(f *results.File, scenario string) []ClusterRow {
 	var out []ClusterRow
 	for _, c := range f.Clusters {
 		if c.Scenario == scenario {
-			out = append(out, ClusterRow{ClusterRun: c, DoubleRotationRate: ClopperPearson(c.DoubleRotationTrials, c.Trials)})
+			r := ClusterRow{ClusterRun: c, DoubleRotationRate: ClopperPearson(c.DoubleRotationTrials, c.Trials)}
+			r.RejectedBeforeCheckRatio, r.BeforeCheckAgeShare = beforeCheck(c)
+			out = append(out, r)
 		}
 	}
 	sort.SliceStable(out, func(a, b int) bool {

@@ -45,7 +45,8 @@ func ticketFixture() *results.File {
 	return &results.File{Runs: runs, Clusters: []results.ClusterRun{
 		{Scenario: "cluster", Event: "key-touch-yesterday", Verifier: "ticket/mtime-reopen", AttrTimeoutMs: 1000, Trials: 2},
 		{Scenario: "cluster", Event: "key-touch-yesterday", Verifier: "ticket/mtime", AttrTimeoutMs: 1000, Trials: 2, DoubleRotationTrials: 1},
-		{Scenario: "cluster", Event: "key-touch-yesterday", Verifier: "ticket/mtime", AttrTimeoutMs: 0, Trials: 2},
+		{Scenario: "cluster", Event: "key-touch-yesterday", Verifier: "ticket/mtime", AttrTimeoutMs: 0, Trials: 2,
+			BeforeCheck: &results.ClusterWindow{RejectedValid: 30, RejectedAge: 30, Total: 40}},
 	}}
 }
 
@@ -88,6 +89,14 @@ func TestClusterTable(t *testing.T) {
 	}
 	if p := rows[1].DoubleRotationRate; p.K != 1 || p.N != 2 {
 		t.Errorf("double rotation rate %+v", p)
+	}
+	// The window between touch and check: measured in row 0, absent (an
+	// older file) in row 1, which must not read as 0 %.
+	if r := rows[0]; r.RejectedBeforeCheckRatio != 0.75 || r.BeforeCheckAgeShare != 1 {
+		t.Errorf("before the check: ratio %v, age share %v; want 0.75, 1", r.RejectedBeforeCheckRatio, r.BeforeCheckAgeShare)
+	}
+	if r := rows[1]; !math.IsNaN(r.RejectedBeforeCheckRatio) || !math.IsNaN(r.BeforeCheckAgeShare) {
+		t.Errorf("unmeasured window reads %v / %v, want NaN", r.RejectedBeforeCheckRatio, r.BeforeCheckAgeShare)
 	}
 }
 

@@ -103,10 +103,22 @@ type ClusterRun struct {
 	// current or old key (or one signed with a key no node held current).
 	DisagreeTrials int `json:"disagree_trials"`
 	// RejectedValid of Total valid tickets sent from the rotation check
-	// on, over all trials, and their ratio.
+	// on (tickets signed after it), over all trials, and their ratio.
 	RejectedValid      int     `json:"rejected_valid"`
 	Total              int     `json:"total"`
 	RejectedValidRatio float64 `json:"rejected_valid_ratio"`
+	// RejectedAge of RejectedValid were refused by the ticket-age range
+	// of a key whose signature matched; the rest matched no key.
+	RejectedAge int `json:"rejected_age,omitempty"`
+	// BeforeCheck counts the window from the touch to the rotation check
+	// over all trials: tickets signed just before the touch, which a node
+	// that sees the aged key refuses by age when they were signed in the
+	// touch's second (PVE's get_ticket_age_range for a key past its
+	// lifetime). The timeline's negative t shows the same requests.
+	BeforeCheck *ClusterWindow `json:"before_check,omitempty"`
+	// EventMsPerTrial is when the key was aged (the touch), relative to
+	// each finished trial's t=0 (<= 0), for marking it on the timeline.
+	EventMsPerTrial []int64 `json:"event_ms_per_trial,omitempty"`
 	// PeakRejectedValidRatio is the worst timeline bucket's ratio.
 	PeakRejectedValidRatio float64 `json:"peak_rejected_valid_ratio"`
 	// CPUSecondsPer1kReq is the node processes' CPU (getrusage) per 1000
@@ -129,6 +141,17 @@ type ClusterPoint struct {
 	TMs           int64 `json:"t_ms"`
 	RejectedValid int   `json:"rejected_valid"`
 	Total         int   `json:"total"`
+	// RejectedAge of RejectedValid were refused by the age range.
+	RejectedAge int `json:"rejected_age,omitempty"`
+}
+
+// ClusterWindow counts one phase of the cluster trials' load: valid
+// tickets rejected of requests sent, RejectedAge of them by the ticket-age
+// range of a key whose signature matched.
+type ClusterWindow struct {
+	RejectedValid int `json:"rejected_valid"`
+	RejectedAge   int `json:"rejected_age"`
+	Total         int `json:"total"`
 }
 
 // ScenarioInfo is what a scenario file says about itself.

@@ -98,7 +98,9 @@ func (r *runner) skipCluster(sc *scenarios.Scenario, why string) {
 }
 
 // clusterRuns aggregates trials per (event, strategy, attr_timeout) in
-// first-seen order, summing the timelines bucket by bucket.
+// first-seen order, summing the timelines bucket by bucket and the
+// before-check and after-check windows (the table's and the timeline's
+// counts, t < 0 and t >= 0 from the touch on).
 func clusterRuns(sc *scenarios.Scenario, trials []cluster.Trial) []results.ClusterRun {
 	var out []results.ClusterRun
 	idx := map[string]int{}
@@ -131,6 +133,16 @@ func clusterRuns(sc *scenarios.Scenario, trials []cluster.Trial) []results.Clust
 		}
 		c.RejectedValid += t.RejectedValid
 		c.Total += t.Total
+		c.RejectedAge += t.AfterCheck.RejectedAge
+		if t.BeforeCheck.Total > 0 { // a trial that measured the window
+			if c.BeforeCheck == nil {
+				c.BeforeCheck = &results.ClusterWindow{}
+			}
+			c.BeforeCheck.RejectedValid += t.BeforeCheck.RejectedValid
+			c.BeforeCheck.RejectedAge += t.BeforeCheck.RejectedAge
+			c.BeforeCheck.Total += t.BeforeCheck.Total
+			c.EventMsPerTrial = append(c.EventMsPerTrial, t.EventMs)
+		}
 		c.Timeline = addTimeline(c.Timeline, t.Timeline)
 		c.CPUSecondsPer1kReq += t.CPUPer1kReq // summed here, averaged below
 	}
@@ -166,6 +178,7 @@ func addTimeline(sum []results.ClusterPoint, tl []cluster.Point) []results.Clust
 			sum = append(sum, results.ClusterPoint{TMs: p.TMs})
 		}
 		sum[i].RejectedValid += p.RejectedValid
+		sum[i].RejectedAge += p.RejectedAge
 		sum[i].Total += p.Total
 	}
 	return sum

@@ -50,6 +50,17 @@
 // stale mtime cannot make it rotate twice; and its hit path is a clock
 // compare instead of a stat per request.
 //
+// Two consequences of PVE's rules the cluster experiment shows, both pinned
+// by tests: a key past its lifetime accepts only tickets signed before the
+// second of its expiry (get_ticket_age_range's min = key age - lifetime,
+// strict ">" on whole seconds), so after `touch --date yesterday` the
+// tickets of the touch's second are refused until the rotation is seen
+// (TestAgedKeyRefusesTicketsOfItsExpirySecond); and a private key
+// rewritten within the second of the cached one is invisible to the mtime
+// cache, which then keeps signing with the rotated-away key (the cluster
+// driver dates its first key set back so no rotation shares its second,
+// as real rotations a day apart never do).
+//
 // The cluster lock cfs_lock_authkey is a pmxcfs lock; here it is a flock
 // on a lock file in the shared (backing) directory, which all node
 // processes see directly, not through their FUSE mounts.

@@ -90,6 +90,27 @@ func DefaultSampleIndex(p *profile.Profile) int {
 	return len(p.SampleType) - 1
 }
 
+// SampleCount is the number of samples (profiler ticks) a profile rests
+// on: the sum of its "samples" count values. A Go CPU profile merges
+// identical stacks (and labels) into one Sample with a count, so
+// len(p.Sample) undercounts. Without a "samples" type each Sample counts
+// once.
+func SampleCount(p *profile.Profile) int64 {
+	if p == nil {
+		return 0
+	}
+	i := slices.IndexFunc(p.SampleType, func(vt *profile.ValueType) bool { return vt.Type == "samples" })
+	var n int64
+	for _, s := range p.Sample {
+		if i >= 0 && i < len(s.Value) {
+			n += s.Value[i]
+		} else {
+			n++
+		}
+	}
+	return n
+}
+
 // Stack is one line of a folded profile: the call stack, root first, and the
 // summed sample value of all samples with exactly that stack.
 type Stack struct {

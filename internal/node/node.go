@@ -363,9 +363,18 @@ func StatFilterFor(coarse, stale string) (impl.StatFilter, error) {
 	}, nil
 }
 
-// ProfileHz is the CPU sampling rate. pprof's fixed 100 Hz gives too few
-// samples in a few-second window at moderate load for stable shares.
-const ProfileHz = 500
+// ProfileHz is the CPU sampling rate requested. pprof's fixed 100 Hz
+// gives too few samples in a short window for stable shares, but a higher
+// request does not buy more: Linux checks a thread's CPU-time timers on
+// the scheduler tick (CONFIG_HZ, 250 on this project's VMs), so a profile
+// records at most that many samples per CPU-second whatever is asked, and
+// asking for more only makes the profile claim a shorter period (each
+// sample's nanoseconds too small by the ratio). So the request matches
+// the tick; the profile stage records the rate really recorded (samples
+// per second of the server's own CPU time, results.CPUShare.ProfileHz)
+// and the sample count each share rests on. More samples come from more
+// server CPU time: the runner pools the knee searches' sustained steps.
+const ProfileHz = 250
 
 // StartCPUProfile starts a CPU profile at ProfileHz. Setting the rate first
 // makes pprof's own (fixed) request a no-op; the runtime records the real

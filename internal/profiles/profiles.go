@@ -40,6 +40,11 @@ func Process(dir string, res *results.File) error {
 	var variants []string
 	for i := range res.Runs {
 		run := &res.Runs[i]
+		if run.KneeProfile != "" {
+			if err := kneeShare(dir, run); err != nil {
+				return fmt.Errorf("%s/%s knee round %d: %w", run.Scenario, run.Verifier, run.Round, err)
+			}
+		}
 		if run.Profile == "" {
 			continue
 		}
@@ -99,7 +104,7 @@ func process(dir string, run *results.Run) ([]flame.Stack, string, error) {
 	}
 	unit := flame.SampleUnit(p, -1)
 	if br, err := flame.Shares(p, flame.DefaultClassifier()); err == nil {
-		run.CPUShare = results.CPUShare{Crypt: br.Fraction("crypt"), ShadowRead: br.Fraction("shadow_read"), Stat: br.Fraction("stat"), Other: br.Fraction(flame.OtherBucket), Samples: int64(len(p.Sample))}
+		run.CPUShare = share(p, br, run.ServerCPUSeconds)
 		if run.CPUSource == "" && br.Unit == "nanoseconds" && run.Requests > 0 {
 			run.CPUSecondsPer1kReq = float64(br.Total) / 1e9 / float64(run.Requests) * 1000
 			run.CPUSource = CPUSourceProfile
@@ -178,4 +183,38 @@ func diffs(dir, variant, verifier, baseline string, basis, stacks []flame.Stack,
 
 func write(dir, rel string, fn func(io.Writer) error) error {
 	return outfile.Write(filepath.Join(dir, filepath.FromSlash(rel)), fn)
+}
+
+// share is a profile's buckets with the number of samples they rest on:
+// the sum of the profile's sample counts (a pprof CPU profile merges
+// identical stacks into one sample with a count, so len(p.Sample) would
+// undercount), and the rate the profile really recorded: samples per
+// second of the server's own CPU time when the runner measured it
+// (cpuSeconds > 0), else the rate the profile states (1 s / period).
+func share(p *profile.Profile, br flame.Breakdown, cpuSeconds float64) results.CPUShare {
+	n := flame.SampleCount(p)
+	cs := results.CPUShare{Crypt: br.Fraction("crypt"), ShadowRead: br.Fraction("shadow_read"), Stat: br.Fraction("stat"), Other: br.Fraction(flame.OtherBucket), Samples: n}
+	switch {
+	case cpuSeconds > 0 && n > 0:
+		cs.ProfileHz = float64(n) / cpuSeconds
+	case p.Period > 0 && p.PeriodType != nil && p.PeriodType.Unit == "nanoseconds":
+		cs.ProfileHz = 1e9 / float64(p.Period)
+	}
+	return cs
+}
+
+// kneeShare fills a knee search's pooled share from its sustained steps'
+// merged profile (no flame graphs: the window's graphs show the stacks).
+func kneeShare(dir string, run *results.Run) error {
+	p, err := flame.LoadProfile(filepath.Join(dir, filepath.FromSlash(run.KneeProfile)))
+	if err != nil {
+		return err
+	}
+	br, err := flame.Shares(p, flame.DefaultClassifier())
+	if err != nil {
+		return err
+	}
+	cs := share(p, br, 0)
+	run.KneeCPUShare = &cs
+	return nil
 }

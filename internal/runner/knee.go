@@ -2,11 +2,17 @@ package runner
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math"
+	"path/filepath"
 	"sync"
 
+	"github.com/google/pprof/profile"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/authbench/authbench/internal/flame"
+	"github.com/authbench/authbench/internal/outfile"
 	"github.com/authbench/authbench/internal/results"
 	"github.com/authbench/authbench/loadgen"
 	"github.com/authbench/authbench/scenarios"
@@ -40,35 +46,68 @@ func kneeOptions(sc *scenarios.Scenario, c *cell, round int) loadgen.KneeOptions
 	return ko
 }
 
-// stepCPU records the servers' own CPU time over each knee step (child
-// processes only: in-process servers share this process's CPU time with
-// the load generator), so a step that fell short while the server had CPU
-// to spare shows the generator, not the server, as the limit.
-type stepCPU struct {
+// stepMeasure brackets each knee step with the servers' own CPU time
+// (child processes only: in-process servers share this process's CPU time
+// with the load generator), so a step that fell short while the server
+// had CPU to spare shows the generator, not the server, as the limit; and
+// with a CPU profile, so the sustained steps' samples can be pooled.
+type stepMeasure struct {
 	servers *serverSet
 	ctx     context.Context
 	mu      sync.Mutex
-	cpu     []float64 // per step, in order; NaN when not measured
+	cpu     []float64          // per step, in order; NaN when not measured
+	profs   []*profile.Profile // per step, in order; nil when not taken
+	errs    []error
 }
 
-func (s *stepCPU) hooks(float64) (func(), func()) {
+func (s *stepMeasure) hooks(float64) (func(), func()) {
 	var before float64
-	ok := false
+	cpuOK, profOK := false, false
 	start := func() {
-		if st, err := s.servers.stats(s.ctx); err == nil {
-			before, ok = sumCPU(st), true
+		if !s.servers.inProcess {
+			if st, err := s.servers.stats(s.ctx); err == nil {
+				before, cpuOK = sumCPU(st), true
+			}
 		}
+		profOK = s.servers.startProfile(s.ctx) == nil
 	}
 	end := func() {
+		var p *profile.Profile
+		var err error
+		if profOK {
+			p, err = s.servers.stopProfile(s.ctx)
+		}
 		v := math.NaN()
-		if st, err := s.servers.stats(s.ctx); err == nil && ok {
-			v = sumCPU(st) - before
+		if cpuOK {
+			if st, err := s.servers.stats(s.ctx); err == nil {
+				v = sumCPU(st) - before
+			}
 		}
 		s.mu.Lock()
-		s.cpu = append(s.cpu, v)
+		s.cpu, s.profs = append(s.cpu, v), append(s.profs, p)
+		if err != nil {
+			s.errs = append(s.errs, err)
+		}
 		s.mu.Unlock()
 	}
 	return start, end
+}
+
+// pooled merges the sustained steps' profiles; nil without any.
+func (s *stepMeasure) pooled(steps []loadgen.Step) (*profile.Profile, error) {
+	var ps []*profile.Profile
+	for i, st := range steps {
+		if st.Good && i < len(s.profs) && s.profs[i] != nil {
+			ps = append(ps, s.profs[i])
+		}
+	}
+	switch len(ps) {
+	case 0:
+		return nil, nil
+	case 1:
+		return ps[0], nil
+	}
+	return flame.Merge(ps)
 }
 
 // knee runs the max-rate search of one turn and records each step and
@@ -77,10 +116,8 @@ func (s *stepCPU) hooks(float64) (func(), func()) {
 // has run (applyCeiling).
 func (r *runner) knee(ctx context.Context, sc *scenarios.Scenario, c *cell, round int) error {
 	ko := kneeOptions(sc, c, round)
-	sc2 := &stepCPU{servers: c.servers, ctx: context.WithoutCancel(ctx)}
-	if !c.servers.inProcess {
-		ko.StepHooks = sc2.hooks
-	}
+	sm := &stepMeasure{servers: c.servers, ctx: context.WithoutCancel(ctx)}
+	ko.StepHooks = sm.hooks
 	kn, err := loadgen.FindKnee(ctx, func() vegeta.Targeter { return c.targeter }, ko)
 	if err != nil {
 		return err
@@ -88,18 +125,22 @@ func (r *runner) knee(ctx context.Context, sc *scenarios.Scenario, c *cell, roun
 	if kn.Interrupted {
 		return ctx.Err()
 	}
+	if err := errors.Join(sm.errs...); err != nil {
+		return fmt.Errorf("knee step profile: %w", err)
+	}
 	c.prevKnee = kn
 	base := c.base(sc, round)
 	for i, st := range kn.Steps {
 		run := base
 		run.Phase = results.PhaseKneeStep
 		run.KneePhase = st.Phase
+		run.KneeStepSustained = st.Good
 		run.Repeat = i + 1
 		fillFromAttack(&run, st.Result)
-		if i < len(sc2.cpu) && !math.IsNaN(sc2.cpu[i]) && sc2.cpu[i] > 0 {
-			run.ServerCPUSeconds = sc2.cpu[i]
+		if i < len(sm.cpu) && !math.IsNaN(sm.cpu[i]) && sm.cpu[i] > 0 {
+			run.ServerCPUSeconds = sm.cpu[i]
 			if run.Requests > 0 {
-				run.CPUSecondsPer1kReq = sc2.cpu[i] / float64(run.Requests) * 1000
+				run.CPUSecondsPer1kReq = sm.cpu[i] / float64(run.Requests) * 1000
 				run.CPUSource = "rusage"
 			}
 		}
@@ -115,6 +156,16 @@ func (r *runner) knee(ctx context.Context, sc *scenarios.Scenario, c *cell, roun
 	run.KneeCapped = kn.FirstBad == 0
 	if kn.CappedByMax {
 		run.KneeCappedBy = results.KneeCappedByMax
+	}
+	p, err := sm.pooled(kn.Steps)
+	if err != nil {
+		return fmt.Errorf("pool knee profiles: %w", err)
+	}
+	if p != nil {
+		run.KneeProfile = results.Layout{}.KneeProfile(sc.Name, c.name, round)
+		if err := outfile.Write(filepath.Join(r.opts.OutDir, filepath.FromSlash(run.KneeProfile)), p.Write); err != nil {
+			return fmt.Errorf("save knee profile: %w", err)
+		}
 	}
 	r.out.Runs = append(r.out.Runs, run)
 	return nil

@@ -3,6 +3,8 @@ package runner
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -112,17 +114,22 @@ func TestRunKnee(t *testing.T) {
 	}
 	sc := parse(t, "knee.yaml", kneeScenario)
 	var progress bytes.Buffer
-	res, err := Run(context.Background(), []*scenarios.Scenario{sc}, Options{OutDir: t.TempDir(), Progress: &progress})
+	out := t.TempDir()
+	res, err := Run(context.Background(), []*scenarios.Scenario{sc}, Options{OutDir: out, Progress: &progress})
 	if err != nil {
 		t.Fatal(err)
 	}
 	steps := map[[2]any]int{}
+	sustained := map[[2]any]int{}
 	knees := 0
 	for _, r := range res.Runs {
 		key := [2]any{r.Verifier, r.Round}
 		switch r.Phase {
 		case results.PhaseKneeStep:
 			steps[key]++
+			if r.KneeStepSustained {
+				sustained[key]++
+			}
 			if r.KneePhase == "" {
 				t.Errorf("%s round %d step %d: no phase", r.Verifier, r.Round, r.Repeat)
 			}
@@ -130,6 +137,14 @@ func TestRunKnee(t *testing.T) {
 			knees++
 			if r.KneeSteps != steps[key] || r.KneeSteps == 0 || r.KneeSteps > 3 || r.Round == 2 && r.KneeSteps > 2 {
 				t.Errorf("%s round %d: %d steps recorded, %d step runs", r.Verifier, r.Round, r.KneeSteps, steps[key])
+			}
+			// The sustained steps' profiles are pooled and saved.
+			if (sustained[key] > 0) != (r.KneeProfile != "") {
+				t.Errorf("%s round %d: %d sustained steps, pooled profile %q", r.Verifier, r.Round, sustained[key], r.KneeProfile)
+			} else if r.KneeProfile != "" {
+				if _, err := os.Stat(filepath.Join(out, r.KneeProfile)); err != nil {
+					t.Error(err)
+				}
 			}
 			if r.KneeFirstFailedRPS > 0 && r.KneeFirstFailedRPS <= r.KneeRPS {
 				t.Errorf("%s round %d: bracket [%v, %v]", r.Verifier, r.Round, r.KneeRPS, r.KneeFirstFailedRPS)

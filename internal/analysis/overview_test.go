@@ -72,7 +72,8 @@ BenchmarkUncachedShadowSize/tokens=10-2 200 100 ns/op
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := got["ttl"]; s.N != 3 || s.Median != 612 || s.Min != 600 || s.Max != 640 {
+	// Three runs: benchstat's median, but too few for a 95 % interval.
+	if s := got["ttl"]; s.N != 3 || s.Median != 612 || s.HasInterval() || s.Warning == "" {
 		t.Errorf("ttl hit %+v", s)
 	}
 	if s := got["uncached"]; s.N != 1 || s.Median != 3.4e6 {
@@ -80,6 +81,20 @@ BenchmarkUncachedShadowSize/tokens=10-2 200 100 ns/op
 	}
 	if len(got) != 2 {
 		t.Errorf("verifiers %v, want ttl and uncached only", got)
+	}
+}
+
+// TestBenchOf pins the microbenchmark summary to benchstat's: the median
+// with the order-statistic interval of at least 95 % at n = 10.
+func TestBenchOf(t *testing.T) {
+	t.Parallel()
+	xs := []float64{31, 32, 32, 33, 32, 31, 63, 32, 33, 32}
+	b := BenchOf(xs)
+	if b.N != 10 || b.Median != 32 || !b.HasInterval() || b.Lo != 31 || b.Hi != 33 || b.Warning != "" {
+		t.Errorf("BenchOf = %+v, want median 32 [31, 33] at ≥ 95 %% (the 63 ns outlier outside)", b)
+	}
+	if b := BenchOf([]float64{10, 11}); b.N != 2 || b.HasInterval() || b.Lo != 10 || b.Hi != 11 {
+		t.Errorf("two runs: %+v, want no interval, min and max", b)
 	}
 }
 
@@ -96,7 +111,7 @@ func TestBuildOverview(t *testing.T) {
 		}
 	}
 	f.Revocations = []results.Revocation{{Scenario: "edit", Verifier: "ttl-ctime", Event: "manual-edit:a", TimeToRejectMS: ptr(5), Pass: true}}
-	ov := BuildOverview(f, Summarize(f, Options{}), map[string]Spread{"ttl": {Median: 600, Min: 590, Max: 640, N: 3}})
+	ov := BuildOverview(f, Summarize(f, Options{}), map[string]Bench{"ttl": {Median: 600, Lo: 590, Hi: 640, N: 3}})
 	if ov.Scenario != "steady/tokens=100" {
 		t.Errorf("headline scenario %q, want the target one", ov.Scenario)
 	}

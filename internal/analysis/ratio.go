@@ -111,12 +111,16 @@ type DiffKind int
 const (
 	// NoInterval: a single round or repeat; nothing can be said.
 	NoInterval DiffKind = iota
-	// Indistinguishable: the interval reaches into the noise floor.
+	// Indistinguishable: the whole interval lies inside the noise floor
+	// [1 − noise, 1 + noise].
 	Indistinguishable
 	// Higher: the whole interval lies above 1 + noise.
 	Higher
 	// Lower: the whole interval lies below 1 − noise.
 	Lower
+	// Unclear: the interval crosses an edge of the noise floor: neither
+	// shown equal nor shown different.
+	Unclear
 )
 
 // Difference is a ratio judged against the run's A/A noise floor.
@@ -128,11 +132,17 @@ type Difference struct {
 }
 
 // Distinguish judges iv (a ratio to the control) against the A/A interval
-// aa. Without an A/A interval the floor is 0: only an interval that
-// excludes 1 counts as a difference.
+// aa with the targets' rule (AtLeast/AtMost on the whole interval), so a
+// mark never contradicts a target verdict: indistinguishable only when
+// the whole interval lies inside [1 − floor, 1 + floor], higher or lower
+// only when it lies wholly beyond, unclear otherwise. Without an A/A
+// interval the floor is 0: nothing is indistinguishable, and only an
+// interval that excludes 1 counts as a difference.
 func Distinguish(iv, aa Interval) Difference {
 	x, known := NoiseWidth(aa)
 	d := Difference{Noise: x, NoiseKnown: known}
+	above, _ := AtLeast(iv, 1-x)
+	below, _ := AtMost(iv, 1+x)
 	switch {
 	case !iv.HasRange():
 		d.Kind = NoInterval
@@ -140,8 +150,10 @@ func Distinguish(iv, aa Interval) Difference {
 		d.Kind = Higher
 	case iv.Hi < 1-x:
 		d.Kind = Lower
-	default:
+	case known && above == Met && below == Met:
 		d.Kind = Indistinguishable
+	default:
+		d.Kind = Unclear
 	}
 	return d
 }
@@ -158,6 +170,11 @@ func (d Difference) String() string {
 		return "lower (beyond " + floor + ")"
 	case Indistinguishable:
 		return "indistinguishable (" + floor + ")"
+	case Unclear:
+		if !d.NoiseKnown {
+			return "unclear (interval includes 1; no A/A row)"
+		}
+		return "unclear (interval crosses the " + floor + " floor)"
 	}
 	return "n/a (1 round)"
 }

@@ -1,24 +1,11 @@
 package analysis
 
 import (
-	"fmt"
 	"math"
 	"slices"
 
 	"github.com/authbench/authbench/internal/results"
-)
-
-// Thresholds of the targets the report checks.
-const (
-	// KneeTarget is the minimum knee of a cached verifier as a fraction of
-	// the no-auth control.
-	KneeTarget = 0.95
-	// UncachedCryptMin is the minimum crypt share of server CPU under the
-	// uncached verifier (crypt must dominate, or the benchmark measures
-	// something else).
-	UncachedCryptMin = 0.8
-	// CachedCryptMax is the maximum crypt share under a cached verifier.
-	CachedCryptMax = 0.01
+	"github.com/authbench/authbench/internal/targets"
 )
 
 // HeadlineRow is one verifier of one scenario (its primary config).
@@ -46,8 +33,14 @@ type HeadlineRow struct {
 	CPU Spread
 	// Crypt is the crypt share of server CPU; N == 0 without samples.
 	Crypt Spread
-	// CryptInterval is Crypt's location with its interval over units.
+	// CryptInterval is the crypt share's location with its interval over
+	// units: the Hodges–Lehmann estimate of the per-unit medians. It is the
+	// report's one crypt-share estimator (targets, tables, headline).
 	CryptInterval Interval
+	// CryptSamples is the fewest profile samples of a window behind Crypt:
+	// one sample stands for 1/CryptSamples of the CPU, the finest share the
+	// measurement resolves.
+	CryptSamples int64
 	// SlowFraction is slow / (fast+slow); N == 0 without counters.
 	SlowFraction Spread
 	// VsControl and VsBaseline are the ratios to the no-auth control and to
@@ -83,38 +76,15 @@ func (s ScenarioSummary) VersusControl(v string, m Metric) Difference {
 	return Distinguish(r.VsControl[m], s.Noise[m])
 }
 
-// Verdict is a three-valued target result.
-type Verdict int
-
-// Verdicts. The zero value is Inconclusive, so a target nobody judged
-// never reads as met.
-const (
-	Inconclusive Verdict = iota
-	Met
-	Missed
-)
-
-func (v Verdict) String() string { return [...]string{"inconclusive", "met", "MISSED"}[v] }
-
-// Target is one checked target.
-type Target struct {
-	Name               string // what is required, e.g. "knee ≥ 0.95 × no-auth"
-	Scenario, Verifier string
-	Measured           string // the measured value with its interval
-	Verdict            Verdict
-	// Reason explains a miss or an inconclusive verdict.
-	Reason string
-}
-
-// Pass reports whether the target was met.
-func (t Target) Pass() bool { return t.Verdict == Met }
-
 // Options tune Summarize.
 type Options struct {
 	// TargetScenarios restricts the target checks to these scenarios;
 	// empty means the scenarios whose runs are marked Target; a file from
-	// before that mark falls back to the steady scenarios, then to all.
+	// before that mark falls back to each entry's scenario list.
 	TargetScenarios []string
+	// Targets are the targets and sanity checks to judge; the zero value
+	// means targets.Default() (gate/thresholds.yaml, the gate's file).
+	Targets targets.File
 }
 
 // Summary is what the report leads with; compare and the gate reuse it.
@@ -125,7 +95,9 @@ type Summary struct {
 	TargetScenarios []string
 	// Headline is every scenario's rows in order.
 	Headline []HeadlineRow
-	Targets  []Target
+	// Targets are the judged entries of kind target, Sanity those of kind
+	// sanity (harness checks, never counted as results).
+	Targets, Sanity []Target
 	// Short lists runs that fell short of their target rate, except knee
 	// steps above their search's knee (they fall short by design).
 	Short []results.Run
@@ -153,12 +125,20 @@ func Summarize(f *results.File, opts Options) Summary {
 		opts.TargetScenarios = legacyTargets(f)
 	}
 	s.TargetScenarios = opts.TargetScenarios
+	if len(opts.Targets.Thresholds) == 0 {
+		opts.Targets = targets.Default()
+	}
+	scope := targetSet(f, opts)
 	for _, sc := range Scenarios(f) {
 		ss := summarizeScenario(sc, ScenarioRuns(f, sc))
 		s.Scenarios = append(s.Scenarios, ss)
 		s.Headline = append(s.Headline, ss.Rows...)
-		if len(opts.TargetScenarios) == 0 || slices.Contains(opts.TargetScenarios, sc) {
-			s.Targets = append(s.Targets, targets(ss)...)
+		for _, t := range judgeScenario(ss, opts.Targets, scope) {
+			if t.Sanity {
+				s.Sanity = append(s.Sanity, t)
+			} else {
+				s.Targets = append(s.Targets, t)
+			}
 		}
 	}
 	s.Short = shortRuns(f.Runs)
@@ -232,6 +212,11 @@ func summarizeScenario(name string, runs []results.Run) ScenarioSummary {
 			counted := filter(p.Runs, func(r results.Run) bool { return r.VerifierStats.Fast+r.VerifierStats.Slow > 0 })
 			row.Crypt = Of(sampled, func(r results.Run) float64 { return r.CPUShare.Crypt })
 			row.CryptInterval = Location(values(perUnitMedian(sampled, func(r results.Run) float64 { return r.CPUShare.Crypt })))
+			for _, r := range sampled {
+				if row.CryptSamples == 0 || r.CPUShare.Samples < row.CryptSamples {
+					row.CryptSamples = r.CPUShare.Samples
+				}
+			}
 			row.SlowFraction = Of(counted, func(r results.Run) float64 { return r.SlowFraction })
 		}
 		ss.Rows = append(ss.Rows, row)
@@ -250,92 +235,6 @@ func perUnitMedian(runs []results.Run, get func(results.Run) float64) map[int]fl
 		out[u] = Median(xs)
 	}
 	return out
-}
-
-// AtLeast judges "value ≥ threshold" on an interval: met when the whole
-// interval is at or above it, missed when wholly below, else inconclusive.
-func AtLeast(iv Interval, threshold float64) (Verdict, string) {
-	return judge(iv, threshold, func(x float64) bool { return x >= threshold })
-}
-
-// AtMost judges "value ≤ threshold" likewise.
-func AtMost(iv Interval, threshold float64) (Verdict, string) {
-	return judge(iv, threshold, func(x float64) bool { return x <= threshold })
-}
-
-func judge(iv Interval, threshold float64, ok func(float64) bool) (Verdict, string) {
-	switch {
-	case !iv.Valid():
-		return Inconclusive, "no data"
-	case !iv.HasRange():
-		return Inconclusive, "a single round has no interval"
-	case ok(iv.Lo) && ok(iv.Hi):
-		return Met, ""
-	case !ok(iv.Lo) && !ok(iv.Hi):
-		return Missed, fmt.Sprintf("the whole interval [%.4g, %.4g] is on the wrong side of %.4g", iv.Lo, iv.Hi, threshold)
-	}
-	return Inconclusive, fmt.Sprintf("the interval [%.4g, %.4g] straddles %.4g", iv.Lo, iv.Hi, threshold)
-}
-
-// targets checks the targets for the headline rows of one scenario. A
-// target without data (no control, no CPU samples) is not listed. The
-// targets are the token verifiers' (crypt share, knee against the
-// control): ticket strategies have no crypt and are judged by the ticket
-// tables, so their rows are skipped in whatever scenario they ran.
-func targets(ss ScenarioSummary) []Target {
-	var out []Target
-	ctrlCapped := false
-	if r, ok := ss.Row(results.ControlVerifier); ok && r.KneeCapped {
-		ctrlCapped = true
-	}
-	for _, r := range ss.Rows {
-		if IsTicket(r.Verifier) {
-			continue
-		}
-		if iv := r.VsControl[MetricKnee]; IsCached(r.Verifier) && iv.Valid() && r.Knee.N > 0 {
-			m := fmt.Sprintf("%s (%s vs %s req/s, %s)", FormatRatio(iv), fmtRate(r.Knee.Median), fmtRate(r.Knee.Median/r.KneeRatio), FormatCoverage(iv))
-			v, why := AtLeast(iv, KneeTarget)
-			if ctrlCapped {
-				m += "; the no-auth search hit its cap, so this only bounds the ratio from above"
-				if v == Met {
-					v, why = Inconclusive, "the control's knee is a lower bound"
-				}
-			}
-			out = append(out, Target{
-				Name:     fmt.Sprintf("knee ≥ %.2f × no-auth", KneeTarget),
-				Scenario: r.Scenario, Verifier: r.Verifier, Measured: m, Verdict: v, Reason: why,
-			})
-		}
-		if r.Crypt.N == 0 || IsControl(r.Verifier) {
-			continue
-		}
-		iv := r.CryptInterval
-		t := Target{Scenario: r.Scenario, Verifier: r.Verifier,
-			Measured: fmt.Sprintf("%s at %s req/s", fmtShareInterval(iv), fmtRate(r.RefRPS))}
-		if IsCached(r.Verifier) {
-			t.Name = fmt.Sprintf("crypt share ≤ %.2f %% (cached)", 100*CachedCryptMax)
-			t.Verdict, t.Reason = AtMost(iv, CachedCryptMax)
-		} else {
-			t.Name = fmt.Sprintf("crypt share ≥ %.1f %% (uncached)", 100*UncachedCryptMin)
-			t.Verdict, t.Reason = AtLeast(iv, UncachedCryptMin)
-		}
-		out = append(out, t)
-	}
-	return out
-}
-
-func fmtShareInterval(iv Interval) string {
-	if !iv.HasRange() {
-		return fmt.Sprintf("%.2f %% [n/a (1 round)]", 100*iv.Est)
-	}
-	return fmt.Sprintf("%.2f %% [%.2f–%.2f %%]", 100*iv.Est, 100*iv.Lo, 100*iv.Hi)
-}
-
-func fmtRate(x float64) string {
-	if math.IsNaN(x) || math.IsInf(x, 0) {
-		return "—"
-	}
-	return fmt.Sprintf("%.0f", x)
 }
 
 // shortRuns lists runs short of their offered rate. A knee step above the

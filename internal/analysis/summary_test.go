@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/authbench/authbench/internal/results"
+	"github.com/authbench/authbench/internal/targets"
 )
 
 func ptr(v float64) *float64 { return &v }
@@ -14,6 +15,12 @@ func ptr(v float64) *float64 { return &v }
 // repeatsFile is an older results file without rounds: two repeats, a
 // run short of its rate, a missed knee and a missed crypt-share target.
 func repeatsFile() *results.File {
+	cpu := func(v string) float64 {
+		if v == "uncached" {
+			return 2.0 // 10x the cached verifiers: the speedup target is met
+		}
+		return 0.2
+	}
 	f := &results.File{RunID: "repeats"}
 	for _, s := range []struct {
 		v           string
@@ -25,7 +32,7 @@ func repeatsFile() *results.File {
 					OfferedRPS: rate, AchievedRPS: rate, SuccessRatio: 1, ExpectedRatio: 1,
 					Latency:            results.Latency{P50: 120, P90: 300, P99: 800 + float64(rep), P999: 2500, Max: 9000},
 					CPUShare:           results.CPUShare{Crypt: s.crypt, ShadowRead: 0.02, Stat: 0.01, Other: 0.97 - s.crypt, Samples: 500},
-					CPUSecondsPer1kReq: 0.2,
+					CPUSecondsPer1kReq: cpu(s.v),
 					VerifierStats:      results.VerifierStats{Fast: 990, Slow: 10, Fallback: 1},
 					SlowFraction:       0.01,
 				}
@@ -98,17 +105,25 @@ func TestSummarizeTargetsRepeats(t *testing.T) {
 	t.Parallel()
 	s := Summarize(repeatsFile(), Options{})
 	want := map[string]Verdict{ // name|verifier -> verdict
-		"knee ≥ 0.95 × no-auth|generation":         Met,    // 0.98
-		"knee ≥ 0.95 × no-auth|mtime":              Met,    // 0.975
-		"knee ≥ 0.95 × no-auth|ttl":                Missed, // 0.90
-		"crypt share ≥ 80.0 % (uncached)|uncached": Met,
-		"crypt share ≤ 1.00 % (cached)|generation": Met,
-		"crypt share ≤ 1.00 % (cached)|mtime":      Missed,
-		"crypt share ≤ 1.00 % (cached)|ttl":        Met,
+		"knee ≥ 0.95 × no-auth|generation":                  Met,    // 0.98
+		"knee ≥ 0.95 × no-auth|mtime":                       Met,    // 0.975
+		"knee ≥ 0.95 × no-auth|ttl":                         Missed, // 0.90
+		"crypt share ≤ 1 %|generation":                      Met,
+		"crypt share ≤ 1 %|mtime":                           Missed,
+		"crypt share ≤ 1 %|ttl":                             Met,
+		"CPU/request ≥ 5× cheaper than uncached|generation": Met,
+		"CPU/request ≥ 5× cheaper than uncached|mtime":      Met,
+		"CPU/request ≥ 5× cheaper than uncached|ttl":        Met,
 	}
 	got := map[string]Verdict{}
 	for _, tg := range s.Targets {
 		got[tg.Name+"|"+tg.Verifier] = tg.Verdict
+		if tg.Sanity || tg.Needed == "" || tg.Achieved == "" {
+			t.Errorf("target %s|%s: sanity %v, resolution needed %q achieved %q", tg.Name, tg.Verifier, tg.Sanity, tg.Needed, tg.Achieved)
+		}
+	}
+	for _, tg := range s.Sanity {
+		got["sanity: "+tg.Name+"|"+tg.Verifier] = tg.Verdict
 	}
 	if len(got) != len(want) {
 		t.Errorf("targets %v, want %v", got, want)
@@ -134,6 +149,42 @@ func TestSummarizeTargetsRepeats(t *testing.T) {
 	}
 	if only := Summarize(repeatsFile(), Options{TargetScenarios: []string{"other"}}); len(only.Targets) != 0 {
 		t.Errorf("targets outside TargetScenarios: %v", only.Targets)
+	}
+}
+
+// TestResolution: a target the measurement cannot resolve is unresolved
+// (too few profile samples) or undecidable (the control's knee search hit
+// its cap), never met or missed, and never counted.
+func TestResolution(t *testing.T) {
+	t.Parallel()
+	f := repeatsFile()
+	for i, r := range f.Runs {
+		if r.Verifier == "generation" && r.CPUShare.Samples > 0 {
+			f.Runs[i].CPUShare.Samples = 42 // 2.4 % per sample for a 1 % target
+		}
+		if r.Verifier == results.ControlVerifier && r.KneeRPS > 0 {
+			f.Runs[i].KneeCapped = true
+		}
+	}
+	got := map[string]Target{}
+	for _, tg := range Summarize(f, Options{}).Targets {
+		got[tg.Entry+"|"+tg.Verifier] = tg
+	}
+	if tg := got["cached-hits-do-not-hash|generation"]; tg.Verdict != Unresolved || tg.Verdict.Decided() || !strings.Contains(tg.Achieved, "42 samples") {
+		t.Errorf("42 samples: %+v, want unresolved", tg)
+	}
+	for _, v := range []string{"generation", "mtime", "ttl"} {
+		if tg := got["knee-vs-control|"+v]; tg.Verdict != Undecidable || !strings.Contains(tg.Reason, "cap") {
+			t.Errorf("%s knee against a capped control: %+v, want undecidable", v, tg)
+		}
+	}
+}
+
+// TestKneeTargetMatchesFile keeps the plotting constant equal to the file.
+func TestKneeTargetMatchesFile(t *testing.T) {
+	e, ok := targets.Default().Find("knee-vs-control")
+	if !ok || e.Value != KneeTarget {
+		t.Errorf("knee-vs-control %+v, KneeTarget %v", e, KneeTarget)
 	}
 }
 
@@ -189,6 +240,10 @@ func TestSummarizeRounds(t *testing.T) {
 		if tg.Verdict != Met && tg.Reason == "" {
 			t.Errorf("%s %s: %v without a reason", tg.Name, tg.Verifier, tg.Verdict)
 		}
+	}
+	// The uncached crypt share is a sanity check, listed apart.
+	if len(s.Sanity) != 1 || s.Sanity[0].Verifier != "uncached" || s.Sanity[0].Verdict != Met {
+		t.Errorf("sanity checks %+v, want uncached's crypt share met", s.Sanity)
 	}
 	// Knee steps above the knee fall short by design.
 	if len(s.Short) != 0 {

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/authbench/authbench/internal/analysis"
 	"github.com/authbench/authbench/internal/flame"
 	"github.com/authbench/authbench/internal/results"
 )
@@ -84,7 +83,8 @@ func TestWrite(t *testing.T) {
 	if err := Write(dir, f, Options{MaxEmbedBytes: 1024}); err != nil {
 		t.Fatal(err)
 	}
-	md := read(t, filepath.Join(dir, MarkdownFile))
+	top := read(t, filepath.Join(dir, MarkdownFile))
+	md := allMarkdown(t, dir)
 	html := read(t, filepath.Join(dir, HTMLFile))
 
 	golden := filepath.Join("testdata", "report.md.golden")
@@ -94,7 +94,13 @@ func TestWrite(t *testing.T) {
 		}
 	}
 	if want := read(t, golden); md != want {
-		t.Errorf("report.md differs from %s (run go test ./internal/report -run TestWrite -update and review the diff)", golden)
+		t.Errorf("report.md and its scenario files differ from %s (run go test ./internal/report -run TestWrite -update and review the diff)", golden)
+	}
+	if dead, err := CheckLinks(dir); err != nil || len(dead) > 0 {
+		t.Errorf("dead links (%v):\n%s", err, strings.Join(dead, "\n"))
+	}
+	if n := strings.Count(top, "\n"); n > MaxTopLines {
+		t.Errorf("report.md's top level has %d lines, budget %d", n, MaxTopLines)
 	}
 
 	for _, tc := range []struct {
@@ -116,31 +122,40 @@ func TestWrite(t *testing.T) {
 		{"target missed", "❌ MISSED"},
 		{"target inconclusive", "❔ inconclusive"},
 		{"passes collapsed", "targets met</summary>"},
-		{"scenario question", "<summary>Scenario: steady/tokens=100 — at a constant rate of valid requests"},
+		{"scenario question", "[Scenario: steady/tokens=100 — at a constant rate of valid requests"},
+		{"scenario file", "(scenarios/steady_tokens-100.md)"},
+		{"verdict budget", "**Budget 0 for hand edits of token.shadow:** `mtime`"},
+		{"one event", "¹"},
+		{"first probe", "first probe (≤ 30 ms)"},
+		{"sanity apart", "### Sanity checks of the harness (not results)"},
+		{"resolution", "resolution needed 0.25 % (≥ 400 samples per window), achieved 0.25 %"},
 		{"short of target", "⚠️ short"},
 		{"short list", "offered 500 req/s, achieved 470 req/s"},
-		{"flame graph link", "flamegraphs/steady_tokens-100/generation-r0.svg"},
-		{"crypt highlighted", "(flamegraphs/steady_tokens-100/uncached-r0.svg#s=cryptpw)"},
-		{"speedscope link", "[speedscope](flamegraphs/steady_tokens-100/ttl-r0.speedscope.json)"},
+		{"flame graph link", "(../flamegraphs/steady_tokens-100/generation-r0.svg)"},
+		{"crypt highlighted", "(../flamegraphs/steady_tokens-100/uncached-r0.svg#s=cryptpw)"},
+		{"speedscope link", "[speedscope](../flamegraphs/steady_tokens-100/ttl-r0.speedscope.json)"},
 		{"diff link", "flamegraphs/steady_tokens-100/diff-generation-vs-uncached-grown.svg"},
 		{"missing profile", "(missing)"},
 		{"plot", "plots/knee-steady_tokens-100.png"},
 		{"trade-off plot", "plots/tradeoff.png"},
 		{"staleness plot", "plots/staleness-manual-edit-manual-edit_bench_pbs_t0.png"},
-		{"bound zero", "1.0 ms / 0"},
+		{"bound zero", "next probe / 0"},
 		{"latency", "900 µs"},
-		{"hit path from bench-go.txt", "| **ttl** | 509 ns ± 2.2 % |"},
+		{"hit path from bench-go.txt", "| **ttl** | 509 ns \\[min–max 498–520 ns, n=2\\] |"},
 	} {
 		if !strings.Contains(md, tc.want) {
 			t.Errorf("report.md: no %s (%q)", tc.name, tc.want)
 		}
 	}
-	// The warnings, then the headline, then the targets, then the scenarios.
-	if i, h, e, tg, sc := strings.Index(md, "Interrupted run"), strings.Index(md, "## Headline"), strings.Index(md, "## Environment"),
-		strings.Index(md, "## Targets"), strings.Index(md, "## Scenarios"); !(i >= 0 && i < h && h < e && e < tg && tg < sc) {
-		t.Errorf("section order interrupted %d, headline %d, environment %d, targets %d, scenarios %d", i, h, e, tg, sc)
+	// The verdict, the warnings, then the headline, then the targets, then the scenarios.
+	if v, i, h, tg, e, sc := strings.Index(top, "## Verdict"), strings.Index(top, "Interrupted run"), strings.Index(top, "## Headline"),
+		strings.Index(top, "## Targets"), strings.Index(top, "## Environment"), strings.Index(top, "## Scenarios"); !(v >= 0 && v < i && i < h && h < tg && tg < e && e < sc) {
+		t.Errorf("section order verdict %d, interrupted %d, headline %d, targets %d, environment %d, scenarios %d", v, i, h, tg, e, sc)
 	}
-	if m, h := strings.Index(md, "targets MISSED"), strings.Index(md, "## Headline"); m < 0 || m > h {
+	if !strings.HasPrefix(strings.SplitN(top, "\n\n", 2)[1], "## Verdict") {
+		t.Error("report.md does not open on the verdict block")
+	}
+	if m, h := strings.Index(top, "targets MISSED"), strings.Index(top, "## Headline"); m < 0 || m > h {
 		t.Error("missed targets are not listed above the headline")
 	}
 	if strings.Contains(md, "evil.example](") {
@@ -188,34 +203,29 @@ func TestWrite(t *testing.T) {
 		t.Error("the control's flame graph is linked with a crypt search")
 	}
 
-	// Every local link of both files resolves to a file in the run dir,
-	// the matrix variant's slugged diff flame graphs included.
-	mdLink := regexp.MustCompile(`\]\(([^)]+)\)`)
-	htmlLink := regexp.MustCompile(`href="([^"]+)"`)
-	for _, tc := range []struct {
-		file  string
-		links [][]string
-	}{
-		{MarkdownFile, mdLink.FindAllStringSubmatch(md, -1)},
-		{HTMLFile, htmlLink.FindAllStringSubmatch(html, -1)},
-	} {
-		diffs := 0
-		for _, m := range tc.links {
-			rel, _, _ := strings.Cut(strings.ReplaceAll(m[1], "&#43;", "+"), "#") // a search fragment is not part of the file
-			if unesc, err := unescapePath(rel); err == nil {
-				rel = unesc
-			}
-			if strings.Contains(rel, "diff-") {
-				diffs++
-			}
-			if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(rel))); err != nil {
-				t.Errorf("%s links %q, which does not resolve: %v", tc.file, m[1], err)
-			}
-		}
-		if diffs < 8 { // grown and shrunk of four cached verifiers
-			t.Errorf("%s links %d diff flame graphs, want 8", tc.file, diffs)
-		}
+	// The matrix variant's slugged diff flame graphs are linked (and
+	// resolve: CheckLinks above).
+	if diffs := regexp.MustCompile(`\]\([^)]*diff-[^)]*\)`).FindAllString(md, -1); len(diffs) < 8 { // grown and shrunk of four cached verifiers
+		t.Errorf("report.md links %d diff flame graphs, want 8", len(diffs))
 	}
+}
+
+// allMarkdown is report.md followed by every scenario file it links, in
+// link order.
+func allMarkdown(t *testing.T, dir string) string {
+	t.Helper()
+	top := read(t, filepath.Join(dir, MarkdownFile))
+	var b strings.Builder
+	b.WriteString(top)
+	for _, m := range regexp.MustCompile(`\]\((`+ScenarioDir+`/[^)]+\.md)\)`).FindAllStringSubmatch(top, -1) {
+		rel, err := unescapePath(m[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.WriteString("\n<!-- " + rel + " -->\n")
+		b.WriteString(read(t, filepath.Join(dir, filepath.FromSlash(rel))))
+	}
+	return b.String()
 }
 
 // unescapePath undoes mdURL's per-segment escaping.
@@ -246,7 +256,8 @@ func TestOldResults(t *testing.T) {
 		t.Fatal(err)
 	}
 	md := read(t, filepath.Join(dir, MarkdownFile))
-	for _, want := range []string{`\[n/a (1 round)\]`, "No A/A row", "inconclusive", "a single round has no interval"} {
+	md = allMarkdown(t, dir)
+	for _, want := range []string{`\[n/a (1 round)\]`, "No A/A row", "unresolved", "no interval"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report.md of an old file: no %q", want)
 		}
@@ -294,8 +305,11 @@ func TestFormat(t *testing.T) {
 		{fmtMSPtr(ptr(2500), ""), "2.50 s"},
 		{fmtCPU(0.05), "50.0 µs"},
 		{fmtNS(612), "612 ns"},
-		{fmtPlusMinus(analysis.Spread{Median: 500, Min: 490, Max: 520, N: 3}, fmtNS), "500 ns ± 4.0 %"},
-		{txt("a|b_c").markdown(), `a\|b\_c`},
+		{fmtNSRange(490, 520), "490–520 ns"},
+		{fmtNSRange(990, 1200), "990 ns–1.20 µs"},
+		{fmtMSRound(18.2), "19 ms"},
+		{txt("a|b_c").markdown(""), `a\|b\_c`},
+		{cell{{Text: "x", Href: "plots/a.png"}}.markdown("../"), "[x](../plots/a.png)"},
 	}
 	for i, tc := range tests {
 		if tc.got != tc.want {
@@ -315,7 +329,7 @@ func read(t *testing.T, p string) string {
 
 func TestMarkdownStrongTrimmed(t *testing.T) {
 	t.Parallel()
-	got := cell{{Text: "Interrupted: ", Strong: true}, {Text: "partial"}}.markdown()
+	got := cell{{Text: "Interrupted: ", Strong: true}, {Text: "partial"}}.markdown("")
 	if want := "**Interrupted:** partial"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}

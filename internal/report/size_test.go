@@ -156,6 +156,17 @@ func TestFullRunSize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if dead, err := CheckLinks(dir); err != nil || len(dead) > 0 {
+		t.Errorf("%d dead links (%v), e.g. %v", len(dead), err, dead[:min(len(dead), 5)])
+	}
+	top, err := os.ReadFile(filepath.Join(dir, MarkdownFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := bytes.Count(top, []byte("\n")); n > MaxTopLines {
+		t.Errorf("report.md's top level has %d lines, budget %d", n, MaxTopLines)
+	}
+	t.Logf("report.md: %d lines at the top level", bytes.Count(top, []byte("\n")))
 	if len(html) >= maxHTMLBytes {
 		t.Errorf("index.html is %d bytes, budget %d", len(html), maxHTMLBytes)
 	}

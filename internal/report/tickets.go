@@ -18,12 +18,12 @@ import (
 // attr_timeout: trials, rotations, double rotations with their exact
 // interval, disagreement, rejected valid tickets), each followed by its
 // timeline plots (plotting.ClusterPlots' names for that scenario).
-func ticketSections(d *document, f *results.File, plotsDir string, clusterPlots map[string][]string) {
+func ticketSections(f *results.File, plotsDir string, clusterPlots map[string][]string) (section, bool) {
 	tickets, clusters := analysis.TicketScenarios(f), analysis.ClusterScenarios(f)
 	if len(tickets) == 0 && len(clusters) == 0 {
-		return
+		return section{}, false
 	}
-	d.h(2, "Ticket key caches (PVEAuthCookie)")
+	d := &document{}
 	for _, sc := range tickets {
 		ticketTable(d, sc, analysis.TicketTable(f, sc))
 	}
@@ -33,6 +33,7 @@ func ticketSections(d *document, f *results.File, plotsDir string, clusterPlots 
 			d.image(plotsDir, name, "rejected valid tickets over time: "+name)
 		}
 	}
+	return section{Title: "Ticket key caches (PVEAuthCookie)", Blocks: d.Blocks}, true
 }
 
 func ticketTable(d *document, sc string, rows []analysis.TicketRow) {

@@ -38,9 +38,25 @@ func ticketsFixture() *results.File {
 // -update rewrites it).
 func TestTicketSections(t *testing.T) {
 	f := ticketsFixture()
-	d := &document{Title: "tickets"}
-	ticketSections(d, f, "plots", map[string][]string{"cluster": clusterPlotNames(f, "cluster")})
-	md := string(d.markdown())
+	s, ok := ticketSections(f, "plots", map[string][]string{"cluster": clusterPlotNames(f, "cluster")})
+	if !ok {
+		t.Fatal("no ticket section")
+	}
+	// The timeline plots exist: an image is linked only when its file does.
+	dir := t.TempDir()
+	for _, name := range clusterPlotNames(f, "cluster") {
+		for _, ext := range []string{".png", ".svg"} {
+			p := filepath.Join(dir, "plots", name+ext)
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	d := &document{Title: s.Title, Blocks: s.Blocks}
+	md := string(d.markdown(dir, ""))
 	golden := filepath.Join("testdata", "tickets.md.golden")
 	if *update {
 		if err := os.WriteFile(golden, []byte(md), 0o644); err != nil {
@@ -56,10 +72,8 @@ func TestTicketSections(t *testing.T) {
 		}
 	}
 	// Nothing to say without ticket runs or clusters.
-	empty := &document{}
-	ticketSections(empty, &results.File{}, "plots", nil)
-	if len(empty.Blocks) != 0 {
-		t.Errorf("sections for a token-only run: %+v", empty.Blocks)
+	if s, ok := ticketSections(&results.File{}, "plots", nil); ok {
+		t.Errorf("sections for a token-only run: %+v", s)
 	}
 }
 
@@ -73,14 +87,17 @@ func TestWriteTickets(t *testing.T) {
 	if err := Write(dir, f, Options{}); err != nil {
 		t.Fatal(err)
 	}
-	md := read(t, filepath.Join(dir, MarkdownFile))
-	for _, want := range []string{"## Ticket key caches (PVEAuthCookie)", "### Ticket strategies — steady-ticket", "cluster-cluster-key-touch-yesterday-attr1000ms.png"} {
+	md := allMarkdown(t, dir)
+	for _, want := range []string{"# Ticket key caches (PVEAuthCookie)", "### Ticket strategies — steady-ticket", "cluster-cluster-key-touch-yesterday-attr1000ms.png"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report.md: no %q", want)
 		}
 	}
-	if s, tk := strings.Index(md, "## Scenarios"), strings.Index(md, "## Ticket key caches"); s < 0 || tk < s {
+	if s, tk := strings.Index(md, "## Scenarios"), strings.Index(md, "# Ticket key caches"); s < 0 || tk < s {
 		t.Errorf("ticket sections (%d) are not after the scenarios (%d)", tk, s)
+	}
+	if dead, err := CheckLinks(dir); err != nil || len(dead) > 0 {
+		t.Errorf("dead links (%v): %v", err, dead)
 	}
 	for _, name := range clusterPlotNames(f, "cluster") {
 		if st, err := os.Stat(filepath.Join(dir, results.DirPlots, name+".png")); err != nil || st.Size() == 0 {

@@ -8,6 +8,7 @@ package revocation
 
 import (
 	"fmt"
+	"sort"
 
 	"github.com/authbench/authbench/impl"
 	"github.com/authbench/authbench/internal/results"
@@ -118,4 +119,33 @@ func (v Verdict) Apply(rev *results.Revocation) {
 	rev.Converged = v.Converged
 	rev.Pass = v.Pass
 	rev.Expectation = v.Expectation
+}
+
+// Probes describes how finely a probe's timeline resolves staleness: the
+// spacing of the old-secret probes (median gap between consecutive sends)
+// and when the first probe at or after the completed change was sent. A
+// rejection "at 0.0 ms" and one "at 18.6 ms" are the same outcome when
+// probes are 20 ms apart: both say the first probe after the change was
+// rejected. ok is false when the timeline holds no probe after the change.
+func Probes(old []results.ProbePoint) (spacingMS, firstMS float64, ok bool) {
+	var gaps []float64
+	first := -1.0
+	for i, pt := range old {
+		if i > 0 {
+			if g := pt.TMS - old[i-1].TMS; g > 0 {
+				gaps = append(gaps, g)
+			}
+		}
+		if pt.TMS >= 0 && first < 0 {
+			first = pt.TMS
+		}
+	}
+	if first < 0 {
+		return 0, 0, false
+	}
+	if len(gaps) > 0 {
+		sort.Float64s(gaps)
+		spacingMS = (gaps[(len(gaps)-1)/2] + gaps[len(gaps)/2]) / 2
+	}
+	return spacingMS, first, true
 }

@@ -126,3 +126,32 @@ func TestSlack(t *testing.T) {
 		t.Errorf("Slack(50) = %v, want 90 (two 20 ms intervals + 50 ms)", got)
 	}
 }
+
+func TestProbes(t *testing.T) {
+	pts := func(ts ...float64) []results.ProbePoint {
+		var out []results.ProbePoint
+		for _, x := range ts {
+			out = append(out, results.ProbePoint{TMS: x})
+		}
+		return out
+	}
+	tests := []struct {
+		name           string
+		old            []results.ProbePoint
+		spacing, first float64
+		ok             bool
+	}{
+		{"regular", pts(-40, -20, 0.5, 20.5, 40.5), 20, 0.5, true},
+		{"late first", pts(-1.4, 18.6, 38.6), 20, 18.6, true},
+		{"none after", pts(-40, -20), 0, 0, false},
+		{"one probe", pts(3), 0, 3, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, f, ok := Probes(tt.old)
+			if ok != tt.ok || s != tt.spacing || f != tt.first {
+				t.Errorf("Probes = %v, %v, %v, want %v, %v, %v", s, f, ok, tt.spacing, tt.first, tt.ok)
+			}
+		})
+	}
+}

@@ -499,7 +499,7 @@ func TestMutationFromSecondOSProcess(t *testing.T) {
 		shadows = append(shadows, fixtures[i].store.Path())
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$")
-	cmd.Env = append(os.Environ(), "AUTHBENCH_HELPER=delete", "AUTHBENCH_SHADOW="+strings.Join(shadows, string(os.PathListSeparator)), "AUTHBENCH_TOKEN="+tokA)
+	cmd.Env = append(os.Environ(), noRaceExitSleep(), "AUTHBENCH_HELPER=delete", "AUTHBENCH_SHADOW="+strings.Join(shadows, string(os.PathListSeparator)), "AUTHBENCH_TOKEN="+tokA)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("helper process: %v\n%s", err, out)
 	}

@@ -74,10 +74,17 @@ func TestStressHelperProcess(t *testing.T) {
 	}
 }
 
+// noRaceExitSleep is the environment entry that stops a race-enabled
+// helper process from sleeping 1 s at exit (the race runtime's default
+// atexit_sleep_ms), which was most of the other-process tests' time.
+func noRaceExitSleep() string {
+	return "GORACE=" + strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0")
+}
+
 func stressHelper(t *testing.T, mode, shadow string, writer int, extra ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestStressHelperProcess$")
-	cmd.Env = append(os.Environ(), stressHelperEnv+"="+mode, stressShadowEnv+"="+shadow, stressWriterEnv+"="+strconv.Itoa(writer))
+	cmd.Env = append(os.Environ(), noRaceExitSleep(), stressHelperEnv+"="+mode, stressShadowEnv+"="+shadow, stressWriterEnv+"="+strconv.Itoa(writer))
 	cmd.Env = append(cmd.Env, extra...)
 	return cmd
 }

@@ -65,7 +65,7 @@ func TestAttackShardsMerge(t *testing.T) {
 				"--rate", fmt.Sprint(rate), "--duration", "1500ms", "--warmup", "0",
 				"--shard", fmt.Sprintf("%d/%d", i+1, n), "--start-at", startAt,
 				"--results", filepath.Join(results, fmt.Sprintf("shard-%d.bin", i+1)))
-			cmd.Env = append(os.Environ(), "BENCH_TEST_MAIN=1")
+			cmd.Env = childEnv()
 			outs[i], errs[i] = cmd.CombinedOutput()
 		})
 	}

@@ -55,14 +55,16 @@ func TestAttackShardsMerge(t *testing.T) {
 	if err := os.Mkdir(results, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	startAt := time.Now().Add(2 * time.Second).UTC().Format(time.RFC3339Nano)
+	// Time enough for the children to start; a late one starts at once
+	// (the merge, not the overlap, is under test).
+	startAt := time.Now().Add(time.Second).UTC().Format(time.RFC3339Nano)
 	var wg sync.WaitGroup
 	outs := make([][]byte, n)
 	errs := make([]error, n)
 	for i := range n {
 		wg.Go(func() {
 			cmd := exec.Command(os.Args[0], "attack", "--url", srv.URL+"/api2/json/version", "--tokens", tokens,
-				"--rate", fmt.Sprint(rate), "--duration", "1500ms", "--warmup", "0",
+				"--rate", fmt.Sprint(rate), "--duration", "1s", "--warmup", "0",
 				"--shard", fmt.Sprintf("%d/%d", i+1, n), "--start-at", startAt,
 				"--results", filepath.Join(results, fmt.Sprintf("shard-%d.bin", i+1)))
 			cmd.Env = childEnv()

@@ -3,10 +3,7 @@ package plotting
 import (
 	"hash/fnv"
 	"image/color"
-	"math"
-	"strconv"
 
-	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
@@ -104,33 +101,4 @@ var bucketColors = []color.RGBA{
 	{0x1f, 0x77, 0xb4, 0xff}, // shadow_read
 	{0xff, 0x7f, 0x0e, 0xff}, // stat
 	{0xb0, 0xb0, 0xb0, 0xff}, // other
-}
-
-// logTicks labels 1, 2 and 5 times powers of ten (only powers of ten over
-// more than three decades), and every minor tick when the range spans less
-// than a decade, so short ranges still get labels
-// (plot.LogTicks only labels powers of ten).
-type logTicks struct{}
-
-func (logTicks) Ticks(lo, hi float64) []plot.Tick {
-	if lo <= 0 || hi <= 0 || hi < lo {
-		return nil
-	}
-	var ticks []plot.Tick
-	for e := math.Floor(math.Log10(lo)); e <= math.Ceil(math.Log10(hi)); e++ {
-		p := math.Pow(10, e)
-		for m := 1; m < 10; m++ {
-			v := float64(m) * p
-			if v < lo*0.999 || v > hi*1.001 {
-				continue
-			}
-			t := plot.Tick{Value: v}
-			// Over more than three decades 2 and 5 crowd the axis.
-			if m == 1 || (m == 2 || m == 5) && hi/lo <= 1000 || hi/lo < 10 {
-				t.Label = strconv.FormatFloat(v, 'g', -1, 64)
-			}
-			ticks = append(ticks, t)
-		}
-	}
-	return ticks
 }

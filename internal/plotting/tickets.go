@@ -36,6 +36,10 @@ func ClusterPlots(dir string, f *results.File) (map[string][]string, error) {
 // t = 0 as a vertical rule, like the staleness plots. Cells without a
 // timeline (skipped) draw nothing.
 func ClusterTimelines(dir string, f *results.File, scenario string) ([]string, error) {
+	return build(dir, f, scenario, clusterFigs)
+}
+
+func clusterFigs(f *results.File, scenario string) ([]figure, error) {
 	type key struct {
 		event string
 		attr  int64
@@ -52,10 +56,11 @@ func ClusterTimelines(dir string, f *results.File, scenario string) ([]string, e
 		}
 		byKey[k] = append(byKey[k], row)
 	}
-	var out []string
+	var out []figure
 	for _, k := range keys {
 		p := newPlot(fmt.Sprintf("Valid tickets rejected after %s, attr_timeout %s — %s", k.event, fmtAttr(k.attr), scenario),
 			"time since the nodes' rotation check (ms)", "rejected valid tickets (fraction)")
+		leg := newLegend()
 		lo, hi := 0.0, 0.0
 		for _, row := range byKey[k] {
 			pts := slices.Clone(row.Timeline)
@@ -80,8 +85,7 @@ func ClusterTimelines(dir string, f *results.File, scenario string) ([]string, e
 			l.Width = vg.Points(1.5)
 			l.Dashes = StyleOf(row.Verifier).Dashes
 			p.Add(l)
-			label := fmt.Sprintf("%s (%d trials, %d double rotations)", row.Verifier, row.Trials, row.DoubleRotationTrials)
-			p.Legend.Add(label, l)
+			leg.Add(fmt.Sprintf("%s: %s, %s", row.Verifier, plural(row.Trials, "trial"), plural(row.DoubleRotationTrials, "double rotation")), l)
 		}
 		rule, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: 0, Y: 1}})
 		if err != nil {
@@ -90,17 +94,20 @@ func ClusterTimelines(dir string, f *results.File, scenario string) ([]string, e
 		rule.Color = color.Black
 		rule.Dashes = []vg.Length{vg.Points(2), vg.Points(2)}
 		p.Add(rule)
-		p.Legend.Add("rotation check", rule)
-		p.Legend.Top, p.Legend.Left = true, true
+		leg.Add("rotation check", rule)
 		p.X.Min, p.X.Max = lo, math.Max(hi, 0)
 		p.Y.Min, p.Y.Max = 0, 1.05
-		names, err := one(dir, ClusterPlotName(scenario, k.event, k.attr), p, plotW, plotH)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, names...)
+		out = append(out, framed(ClusterPlotName(scenario, k.event, k.attr), p, leg, plotW, plotH))
 	}
 	return out, nil
+}
+
+// plural is "1 trial", "2 trials".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // ClusterPlotName is the name (without extension) of the timeline plot of

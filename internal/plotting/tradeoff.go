@@ -9,6 +9,7 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/authbench/authbench/internal/analysis"
 )
@@ -24,8 +25,12 @@ type TradePoint struct {
 	// edit was never seen.
 	StaleMS float64
 	Never   bool
-	// CostUS is server CPU per request in µs.
-	CostUS float64
+	// StaleN is the number of file-edit events behind StaleMS.
+	StaleN int
+	// CostUS is server CPU per request in µs (median over repeats), with
+	// the repeats' min and max and their number.
+	CostUS, CostLoUS, CostHiUS float64
+	CostN                      int
 }
 
 // TradePoints selects the chart's points: every verifier with both a
@@ -37,8 +42,15 @@ func TradePoints(ov analysis.Overview) []TradePoint {
 		if analysis.IsControl(r.Verifier) || !ok || r.CPU.N == 0 || r.CPU.Median <= 0 {
 			continue
 		}
+		n := 0
+		for c, s := range r.Staleness {
+			if c.IsFileEdit() {
+				n += s.N
+			}
+		}
 		// CPU-seconds per 1000 requests = CPU-ms per request.
-		out = append(out, TradePoint{Verifier: r.Verifier, StaleMS: math.Max(ms, tradeoffFloorMS), Never: never, CostUS: r.CPU.Median * 1000})
+		out = append(out, TradePoint{Verifier: r.Verifier, StaleMS: math.Max(ms, tradeoffFloorMS), Never: never, StaleN: n,
+			CostUS: r.CPU.Median * 1000, CostLoUS: r.CPU.Min * 1000, CostHiUS: r.CPU.Max * 1000, CostN: r.CPU.N})
 	}
 	return out
 }
@@ -70,22 +82,39 @@ func ParetoFront(pts []TradePoint) []TradePoint {
 	return front
 }
 
+// Size of the trade-off chart: wide enough that a reader sees every
+// label (at 96 dpi 864 × 528 px).
+var (
+	tradeoffW = 9 * vg.Inch
+	tradeoffH = 5.5 * vg.Inch
+)
+
 // TradeOff draws the headline trade-off: x = worst measured staleness of
 // file edits (log, "never" at the right edge), y = server CPU per request
-// (log), one labelled point per verifier and the Pareto front (dashed
-// staircase). Skipped
-// without at least two points.
+// (log, median with min–max interval bars over repeats), one labelled
+// point per verifier (labels placed so they do not overlap) and the
+// Pareto front (dashed staircase). Skipped without at least two points.
 func TradeOff(dir string, ov analysis.Overview) ([]string, error) {
+	fig, ok, err := tradeoffFig(ov)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return write(dir, []figure{fig})
+}
+
+func tradeoffFig(ov analysis.Overview) (figure, bool, error) {
 	pts := TradePoints(ov)
 	if len(pts) < 2 {
-		return nil, nil
+		return figure{}, false, nil
 	}
 	maxFinite, lo, hi := tradeoffFloorMS, math.Inf(1), math.Inf(-1)
+	var costN, staleN []int
 	for _, p := range pts {
 		if !p.Never {
 			maxFinite = math.Max(maxFinite, p.StaleMS)
 		}
-		lo, hi = math.Min(lo, p.CostUS), math.Max(hi, p.CostUS)
+		lo, hi = math.Min(lo, math.Min(p.CostUS, positive(p.CostLoUS, p.CostUS))), math.Max(hi, math.Max(p.CostUS, p.CostHiUS))
+		costN, staleN = append(costN, p.CostN), append(staleN, p.StaleN)
 	}
 	neverX := maxFinite * 10
 	x := func(p TradePoint) float64 {
@@ -95,20 +124,34 @@ func TradeOff(dir string, ov analysis.Overview) ([]string, error) {
 		return p.StaleMS
 	}
 	p := newPlot("Cost against staleness — "+ov.Scenario,
-		"worst staleness of file edits (ms, log; never = right edge)", "server CPU per request (µs, log)")
-	var labels plotter.XYLabels
+		"worst staleness of file edits over "+nOf(staleN, "event")+" (ms, log; never = right edge)",
+		"server CPU per request (µs, log; median, min–max; "+nOf(costN, "repeat")+")")
+	const radius = 4
+	var markers plotter.XYs
+	var errs errPoints
 	for _, pt := range pts {
-		sc, err := plotter.NewScatter(plotter.XYs{{X: x(pt), Y: pt.CostUS}})
+		xy := plotter.XY{X: x(pt), Y: pt.CostUS}
+		sc, err := plotter.NewScatter(plotter.XYs{xy})
 		if err != nil {
-			return nil, fmt.Errorf("trade-off plot: %w", err)
+			return figure{}, false, fmt.Errorf("trade-off plot: %w", err)
 		}
 		st := StyleOf(pt.Verifier)
-		sc.Color, sc.Shape, sc.Radius = st.Color, st.Shape, vg.Points(4)
+		sc.Color, sc.Shape, sc.Radius = st.Color, st.Shape, vg.Points(radius)
 		p.Add(sc)
+		markers = append(markers, xy)
+		if pt.CostN > 1 && pt.CostHiUS > pt.CostLoUS && pt.CostLoUS > 0 {
+			errs.XYs = append(errs.XYs, xy)
+			errs.YErrors = append(errs.YErrors, struct{ Low, High float64 }{pt.CostUS - pt.CostLoUS, pt.CostHiUS - pt.CostUS})
+		}
 	}
-	for _, g := range labelGroups(pts, x) {
-		labels.XYs = append(labels.XYs, g.at)
-		labels.Labels = append(labels.Labels, " "+g.text)
+	if len(errs.XYs) > 0 {
+		eb, err := plotter.NewYErrorBars(errs)
+		if err != nil {
+			return figure{}, false, fmt.Errorf("trade-off plot: %w", err)
+		}
+		eb.Width = vg.Points(1)
+		eb.CapWidth = vg.Points(6)
+		p.Add(eb)
 	}
 	var front plotter.XYs
 	for _, f := range ParetoFront(pts) {
@@ -121,7 +164,7 @@ func TradeOff(dir string, ov analysis.Overview) ([]string, error) {
 	if len(front) > 1 {
 		l, err := plotter.NewLine(front)
 		if err != nil {
-			return nil, fmt.Errorf("trade-off plot: %w", err)
+			return figure{}, false, fmt.Errorf("trade-off plot: %w", err)
 		}
 		l.Color = color.RGBA{0x44, 0x44, 0x44, 0xff}
 		l.Dashes = []vg.Length{vg.Points(4), vg.Points(2)}
@@ -129,23 +172,54 @@ func TradeOff(dir string, ov analysis.Overview) ([]string, error) {
 	}
 	edge, err := plotter.NewLine(plotter.XYs{{X: neverX, Y: lo / 2}, {X: neverX, Y: hi * 2}})
 	if err != nil {
-		return nil, fmt.Errorf("trade-off plot: %w", err)
+		return figure{}, false, fmt.Errorf("trade-off plot: %w", err)
 	}
 	edge.Color = color.Gray{0xaa}
 	edge.Dashes = []vg.Length{vg.Points(1), vg.Points(2)}
 	p.Add(edge)
-	labels.XYs = append(labels.XYs, plotter.XY{X: neverX, Y: hi * 1.6})
-	labels.Labels = append(labels.Labels, " never")
-	lb, err := plotter.NewLabels(labels)
-	if err != nil {
-		return nil, fmt.Errorf("trade-off plot: %w", err)
+	labels := &placedLabels{style: p.X.Tick.Label, markers: markers, radius: vg.Points(radius + 1)}
+	labels.style.Font.Size = vg.Points(10)
+	labels.style.XAlign, labels.style.YAlign = draw.XLeft, draw.YBottom
+	// "never" first, at the top of its rule, so the names make room for it.
+	labels.anchors = append(labels.anchors, plotter.XY{X: neverX, Y: hi * 1.6})
+	labels.texts = append(labels.texts, "never")
+	for _, g := range labelGroups(pts, x) {
+		labels.anchors = append(labels.anchors, g.at)
+		labels.texts = append(labels.texts, g.text)
 	}
-	p.Add(lb)
+	p.Add(labels)
 	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
 	p.X.Tick.Marker, p.Y.Tick.Marker = logTicks{}, logTicks{}
 	p.X.Min, p.X.Max = tradeoffFloorMS/2, neverX*4
 	p.Y.Min, p.Y.Max = lo/2, hi*2
-	return one(dir, "tradeoff", p, plotW, plotH)
+	return framed("tradeoff", p, nil, tradeoffW, tradeoffH), true, nil
+}
+
+// positive is v, or alt when v is not positive (a missing minimum).
+func positive(v, alt float64) float64 {
+	if v > 0 {
+		return v
+	}
+	return alt
+}
+
+// nOf is "n = 3 repeats" or "n = 2–3 repeats" over the points' counts.
+func nOf(ns []int, noun string) string {
+	lo, hi := math.MaxInt, 0
+	for _, n := range ns {
+		lo, hi = min(lo, n), max(hi, n)
+	}
+	if hi == 0 {
+		return "no " + noun + "s"
+	}
+	s := fmt.Sprintf("n = %d", lo)
+	if hi != lo {
+		s += fmt.Sprintf("–%d", hi)
+	}
+	if hi == 1 {
+		return s + " " + noun
+	}
+	return s + " " + noun + "s"
 }
 
 type labelGroup struct {

@@ -52,6 +52,10 @@ type gateOpts struct {
 	scenario, repo, out       string
 	minEffect, instrMinEffect float64
 	alpha, slowdown           float64
+	planted, rates, abSample  string
+	fdr                       bool
+	instrTrials, instrPool    int
+	abProcs, abRounds         int
 }
 
 func gateMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env gaterun.Env) error {
@@ -81,6 +85,14 @@ func gateMain(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	fs.Float64Var(&o.instrMinEffect, "instr-min-effect", gaterun.Instructions.DefaultMinEffect(), "smallest change that counts for instructions/op")
 	fs.Float64Var(&o.alpha, "alpha", 0.05, "family-wise error rate over all metrics (Holm)")
 	fs.Float64Var(&o.slowdown, "slowdown", 0.10, "hit-path slowdown injected in the A/A' trials (--calibrate)")
+	fs.StringVar(&o.planted, "planted", "0.01,0.02,0.05,0.10", "slowdowns planted for the smallest detectable change (--calibrate)")
+	fs.StringVar(&o.rates, "rates", "", "write the rates file (false alarms, detection, smallest change, 95 % intervals) here (--calibrate)")
+	fs.BoolVar(&o.fdr, "fdr", true, "Benjamini–Hochberg over each family's metrics (false: Holm)")
+	fs.IntVar(&o.instrTrials, "instr-trials", 200, "resampled A/A and A/A' instruction trials per planted level (--calibrate)")
+	fs.IntVar(&o.instrPool, "instr-pool", 3, "A processes the instruction trials draw from (--calibrate)")
+	fs.IntVar(&o.abProcs, "ab-procs", 10, "in-process A/B (method ab): driver processes, the paired samples")
+	fs.IntVar(&o.abRounds, "ab-rounds", 40, "in-process A/B: interleaved rounds per verifier in one process")
+	fs.StringVar(&o.abSample, "ab-sample", "250us", "in-process A/B: length of one sample")
 	if err := fs.Parse(args); err != nil {
 		return exitCode(2, err)
 	}
@@ -122,7 +134,7 @@ func gateMain(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if o.baseline == "" || o.candidate == "" {
 		return exitCode(2, errors.New("--baseline and --candidate go together"))
 	}
-	return exitOf(gaterun.Files(splitList(o.baseline), splitList(o.candidate), gate.Options{Alpha: o.alpha, MinEffect: o.minEffect}, stdout))
+	return exitOf(gaterun.Files(splitList(o.baseline), splitList(o.candidate), gate.Options{Alpha: o.alpha, MinEffect: o.minEffect, FDR: o.fdr}, stdout))
 }
 
 func (o gateOpts) validate() error {
@@ -134,9 +146,9 @@ func (o gateOpts) validate() error {
 			return fmt.Errorf("%s %v: want a fraction in (0, 1)", f.name, f.v)
 		}
 	}
-	if o.rounds < 2 || o.instrRounds < 2 || o.trials < 1 || o.samples < 1 {
-		return fmt.Errorf("--rounds %d, --instr-rounds %d, --trials %d, --samples %d: want at least 2 rounds and 1 of the others",
-			o.rounds, o.instrRounds, o.trials, o.samples)
+	if o.rounds < 2 || o.instrRounds < 2 || o.abProcs < 2 || o.instrPool < 2 || o.trials < 1 || o.samples < 1 || o.instrTrials < 1 || o.abRounds < 1 {
+		return fmt.Errorf("--rounds %d, --instr-rounds %d, --ab-procs %d, --instr-pool %d, --trials %d, --samples %d, --instr-trials %d, --ab-rounds %d: want at least 2 of the first four and 1 of the others",
+			o.rounds, o.instrRounds, o.abProcs, o.instrPool, o.trials, o.samples, o.instrTrials, o.abRounds)
 	}
 	if !(o.slowdown > 0 && o.slowdown <= 10) {
 		return fmt.Errorf("--slowdown %v: want a fraction in (0, 10]", o.slowdown)
@@ -175,11 +187,12 @@ func (o gateOpts) baseConfig() (gaterun.Config, error) {
 		return gaterun.Config{}, err
 	}
 	return gaterun.Config{Repo: repo, Base: o.base, Methods: ms, Rounds: o.rounds, InstrRounds: o.instrRounds, Protocol: p,
-		Alpha: o.alpha, MinEffect: o.minEffect, InstrEffect: o.instrMinEffect, Out: o.out}, nil
+		Alpha: o.alpha, MinEffect: o.minEffect, InstrEffect: o.instrMinEffect, Out: o.out, FDR: o.fdr,
+		AB: gaterun.ABProtocol{Verifiers: gaterun.CachedVerifiers(), Rounds: o.abRounds, Sample: o.abSample}, ABProcs: o.abProcs}, nil
 }
 
 func (o gateOpts) calConfig() (gaterun.CalConfig, error) {
-	all := make([]string, 0, 3)
+	all := make([]string, 0, 4)
 	for _, m := range gaterun.AllMethods() {
 		all = append(all, string(m))
 	}
@@ -191,9 +204,14 @@ func (o gateOpts) calConfig() (gaterun.CalConfig, error) {
 	if err != nil {
 		return gaterun.CalConfig{}, err
 	}
+	planted, err := gaterun.ParseFractions(o.planted)
+	if err != nil {
+		return gaterun.CalConfig{}, err
+	}
 	return gaterun.CalConfig{Repo: repo, Methods: ms, Trials: o.trials, Rounds: o.rounds, InstrRounds: o.instrRounds,
 		Protocol: o.protocol(gaterun.CalibrationBench, gaterun.CalibrationBench), Alpha: o.alpha, MinEffect: o.minEffect, InstrEffect: o.instrMinEffect,
-		Slowdown: o.slowdown, Neighbour: o.neighbour, Out: o.out}, nil
+		Slowdown: o.slowdown, Neighbour: o.neighbour, Out: o.out, Planted: planted, FDR: o.fdr, InstrTrials: o.instrTrials, InstrPool: o.instrPool,
+		AB: gaterun.ABProtocol{Verifiers: gaterun.CalibrationVerifiers(), Rounds: o.abRounds, Sample: o.abSample}, ABProcs: o.abProcs, Rates: o.rates}, nil
 }
 
 // exitOf maps a gaterun outcome to the exit code: 1 for a regression, 2

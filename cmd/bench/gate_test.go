@@ -44,6 +44,17 @@ func fakeEnv(factor float64, noValgrind bool) gaterun.Env {
 			v := (100.0 + float64(rounds[s.Name]%5)) * f // deterministic spread
 			return []byte(fmt.Sprintf("BenchmarkVerify/ttl/hit-2 1000 %.2f ns/op %.2f cpu-ns/op\n", v, v)), nil
 		},
+		BuildAB: func(_ context.Context, _, _, out string) (string, error) { return out + "/abdriver", nil },
+		RunAB: func(_ context.Context, _ string, p gaterun.ABProtocol) ([]byte, error) {
+			rounds["ab"]++
+			a := 100.0 + float64(rounds["ab"]%5)
+			var b strings.Builder
+			fmt.Fprintf(&b, "BenchmarkAB/ttl/hit/arm=A 1000 %g ns/op\nBenchmarkAB/ttl/hit/arm=B 1000 %g ns/op\n", a, a*factor*(1+0.001*float64(rounds["ab"]%3)))
+			for _, f := range p.Planted {
+				fmt.Fprintf(&b, "BenchmarkAB/ttl/hit/arm=B+%g 1000 %g ns/op\n", f, a*(1+f))
+			}
+			return []byte(b.String()), nil
+		},
 		Neighbour: func(context.Context) (func() error, error) { return func() error { return nil }, nil },
 		LookPath: func(file string) (string, error) {
 			if noValgrind {
@@ -158,7 +169,8 @@ func TestGateBase(t *testing.T) {
 		{"instructions without valgrind", 1, true, []string{"--measure", "instructions"}, 2, "scripts/tools.sh valgrind (Debian package valgrind)"},
 		{"unknown method", 1, false, []string{"--measure", "cycles"}, 2, "unknown method"},
 		{"unknown ref", 1, false, []string{"--base", "nope"}, 2, "unknown ref"},
-		{"too few rounds", 1, false, []string{"--rounds", "3"}, 2, "too few samples"},
+		{"too few rounds", 1, false, []string{"--rounds", "3", "--measure", "wall"}, 2, "too few samples"},
+		{"too few ab processes", 1, false, []string{"--ab-procs", "3", "--measure", "ab"}, 2, "too few samples"},
 		{"missing scenario", 1, false, []string{"--scenario", "nope.yaml"}, 2, "gate scenario"},
 	}
 	for _, c := range cases {

@@ -43,6 +43,7 @@ func commands() []command {
 		{"report", "DIR... | --attack DIR... | --check DIR  regenerate (or merge shards into) a report from saved results", runReport},
 		{"compare", "[--tolerance F] RUN_A RUN_B  compare two runs' ratios with intervals (0 agree, 1 disagree, 2 error)", runCompare},
 		{"attack", "--url URL --tokens FILE [--rate R] [--duration D] [--shard i/n] [--start-at T]  load any server", runAttack},
+		{"history", "[--min-segment 3] [--min-effect F] DIR...  change points over saved runs (one per commit): the commit where a step begins", runHistory},
 		{"gate", "--results DIR | --base REF | --baseline OLD.txt --candidate NEW.txt | --calibrate  performance gates", runGate},
 		{"ticket", "cluster [--strategies L] [--attr-timeouts 0s,1s,5s] [--trials N] [--out F] | node | fuse  seed 002 FUSE double-rotation experiment", runTicket},
 	}

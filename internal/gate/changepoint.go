@@ -36,7 +36,7 @@ func (o ChangeOptions) withDefaults() ChangeOptions {
 // Change is one step in a series: the level changes from point Index on.
 type Change struct {
 	Index         int
-	Ratio, Lo, Hi float64 // Hodges–Lehmann after/before and its interval
+	Ratio, Lo, Hi float64 // after/before (ratio of geometric means) and its 95 % interval
 	NBefore       int     // points in the segment before
 	NAfter        int     // points in the segment after
 	P             float64 // p-value of "|step| ≤ MinEffect", before any correction
@@ -48,10 +48,10 @@ type Change struct {
 //  1. A median-of-3 filter removes single spikes; the split that best
 //     explains the filtered log values as two constant levels (least
 //     squares) is the candidate, with at least MinSegment points a side.
-//  2. The raw values either side of the split (as many as the shorter
-//     side has, on both sides) are compared as the gate
-//     compares two builds (Hodges–Lehmann, Mann–Whitney interval, min
-//     effect); the p-value is multiplied by the number of splits tried,
+//  2. The log values either side of the split (as many as the shorter
+//     side has, on both sides) are compared by Welch's t-test of "the
+//     step is at most MinEffect" (a rank test cannot decide three against
+//     three); the p-value is multiplied by the number of splits tried,
 //     and Benjamini–Hochberg runs over all series of this level.
 //  3. The level must change at the split: the jump across it is at least
 //     half the difference of the two segments' means, so a slow drift (many
@@ -121,22 +121,15 @@ func bestSplit(xs []float64, opts ChangeOptions) (Change, int, bool) {
 	if !isStep(y, best) {
 		return Change{}, splits, false
 	}
-	k := Key{Name: "series", Unit: "value"}
 	// Balanced windows: the shorter side's length on both sides, so that
 	// a further level beyond the near one (up, then down again) does not
 	// dilute the comparison.
 	w := min(best, n-best)
-	rep, err := Compare(Samples{k: xs[best-w : best]}, Samples{k: xs[best : best+w]}, Options{Alpha: 0.05, MinEffect: opts.MinEffect, NoCorrection: true})
-	if err != nil {
-		// Too few points for any confidence (ErrTooFewSamples): no
-		// decidable step; values were checked above.
-		return Change{}, splits, false
-	}
-	mt := rep.Metrics[0]
-	if mt.Verdict == NoChange || mt.Ratio == 1 {
-		return Change{}, splits, false
-	}
-	return Change{Index: best, Ratio: mt.Ratio, Lo: mt.Lo, Hi: mt.Hi, NBefore: best, NAfter: n - best, P: mt.P}, splits, true
+	lx := logsOf(xs)
+	t := newWelch(lx[best-w:best], lx[best:best+w])
+	lo, hi := t.interval(0.05)
+	return Change{Index: best, Ratio: math.Exp(t.diff), Lo: math.Exp(lo), Hi: math.Exp(hi), NBefore: best, NAfter: n - best,
+		P: t.pBeyond(math.Log1p(opts.MinEffect))}, splits, true
 }
 
 // BH returns which of the p-values Benjamini–Hochberg rejects at false

@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -61,5 +62,18 @@ func TestMedian3(t *testing.T) {
 		if got[i] != want[i] {
 			t.Fatalf("median3 %v, want %v", got, want)
 		}
+	}
+}
+
+func TestStudentCDF(t *testing.T) {
+	for _, c := range []struct{ t, df, want float64 }{
+		{0, 5, 0.5}, {2.015, 5, 0.95}, {-2.571, 5, 0.025}, {1.96, 1e6, 0.975}, {12.706, 1, 0.975},
+	} {
+		if got := studentCDF(c.t, c.df); math.Abs(got-c.want) > 5e-4 {
+			t.Errorf("studentCDF(%g, %g) = %g, want %g", c.t, c.df, got, c.want)
+		}
+	}
+	if q := studentQuantile(0.975, 4); math.Abs(q-2.776) > 1e-3 {
+		t.Errorf("t quantile %g, want 2.776", q)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,6 +30,9 @@ type Config struct {
 	MinEffect   float64  // time methods
 	InstrEffect float64  // instructions
 	Out         string   // keep raw round output here, if set
+	FDR         bool     // Benjamini–Hochberg over each family's metrics instead of Holm
+	AB          ABProtocol
+	ABProcs     int // in-process A/B driver processes (method ab)
 }
 
 // comparison is one family of metrics compared together.
@@ -48,9 +52,13 @@ func (c Config) comparisons() []comparison {
 			cs = append(cs, comparison{InstructionRound, c.InstrRounds, gate.Options{MinEffect: c.InstrEffect}})
 		}
 	}
-	// Bonferroni over the comparisons, Holm within each.
+	if slices.Contains(c.Methods, AB) {
+		cs = append(cs, comparison{abKind, c.ABProcs, gate.Options{MinEffect: c.MinEffect}})
+	}
+	// Bonferroni over the comparisons, Holm (or BH) within each.
 	for i := range cs {
 		cs[i].opts.Alpha = c.Alpha / float64(len(cs))
+		cs[i].opts.FDR = c.FDR
 	}
 	return cs
 }
@@ -97,6 +105,14 @@ func Base(ctx context.Context, cfg Config, env Env, stdout, stderr io.Writer) er
 	fmt.Fprintf(stderr, "gate: built both sides in %s\n", time.Since(start).Round(time.Second))
 	var regressed []string
 	for _, c := range cfg.comparisons() {
+		if c.kind == abKind {
+			names, err := baseAB(ctx, cfg, c, wt, tmp, env, stdout)
+			if err != nil {
+				return err
+			}
+			regressed = append(regressed, names...)
+			continue
+		}
 		cp := p
 		if c.kind == InstructionRound {
 			cp.Scenario = "" // the HTTP probe is timed, never counted
@@ -134,6 +150,35 @@ func Base(ctx context.Context, cfg Config, env Env, stdout, stderr io.Writer) er
 	}
 	fmt.Fprintln(stdout, "gate: pass")
 	return nil
+}
+
+// abKind marks the in-process A/B comparison among the round kinds.
+const abKind Kind = -1
+
+// baseAB builds the in-process driver (base as A, working tree as B),
+// runs its processes and compares the sides paired by process.
+func baseAB(ctx context.Context, cfg Config, c comparison, wt, tmp string, env Env, stdout io.Writer) ([]string, error) {
+	bin, err := env.BuildAB(ctx, wt, cfg.Repo, tmp)
+	if err != nil {
+		return nil, err
+	}
+	arms, err := abProcesses(ctx, bin, cfg.AB, c.rounds, env, "in-process A/B")
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(stdout, "in-process A/B: %d processes, %d interleaved rounds per verifier each, paired by process\n", c.rounds, cfg.AB.Rounds)
+	rep, err := gate.ComparePaired(arms["A"], arms["B"], c.opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := rep.WriteTable(stdout); err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, m := range rep.Regressions() {
+		names = append(names, m.Key.String())
+	}
+	return names, nil
 }
 
 // needValgrind fails early, before any build, when instructions are asked

@@ -14,8 +14,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/authbench/authbench/internal/analysis"
 	"github.com/authbench/authbench/internal/gate"
+	"github.com/authbench/authbench/internal/gaterates"
 )
 
 // CalibrationBench is the default -test.bench of a calibration: the hit
@@ -37,6 +37,31 @@ type CalConfig struct {
 	Slowdown    float64 // injected in the A' arm
 	Neighbour   bool    // run the noisy neighbour beside the rounds
 	Out         string  // write calibration.json and calibration.md here
+
+	// Planted are the slowdowns whose detection is measured, for the
+	// smallest detectable change (default: Slowdown alone).
+	Planted []float64
+	// FDR judges every trial with Benjamini–Hochberg, as the gate does.
+	FDR bool
+	// InstrTrials is the number of resampled A/A (and per planted level
+	// A/A') instruction trials; InstrPool the A processes they draw from.
+	InstrTrials, InstrPool int
+	// AB is one in-process A/B process; ABProcs processes make a trial.
+	AB      ABProtocol
+	ABProcs int
+	// Rates, if set, is where the rates file (gaterates) is written.
+	Rates string
+}
+
+// planted returns the planted slowdowns, ascending, with Slowdown among
+// them.
+func (c CalConfig) planted() []float64 {
+	ps := slices.Clone(c.Planted)
+	if !slices.Contains(ps, c.Slowdown) {
+		ps = append(ps, c.Slowdown)
+	}
+	slices.Sort(ps)
+	return ps
 }
 
 // MethodResult is one row of the calibration table.
@@ -59,6 +84,18 @@ type MethodResult struct {
 	GateSeconds    float64            `json:"gate_seconds_est"`         // these benchmarks' rounds of both sides at max(N, RecommendedN), builds excluded
 	MeetsTargets   bool               `json:"meets_targets"`            // ≤ 1 % false alarms, ≥ 95 % detection, ≤ 5 min
 	SlowdownIters  map[string]int64   `json:"slowdown_iters,omitempty"` // instructions: the fixed work per verifier
+	Planted        []PlantedResult    `json:"planted,omitempty"`        // detection per planted slowdown
+	TrialsNote     string             `json:"trials_note,omitempty"`    // how the trials were formed
+}
+
+// PlantedResult is the detection of one planted slowdown.
+type PlantedResult struct {
+	Slowdown    float64 `json:"slowdown"`
+	Trials      int     `json:"trials"`
+	Detected    int     `json:"detected"`     // every reachable metric flagged
+	DetectedAny int     `json:"detected_any"` // at least one flagged
+	MedianRatio float64 `json:"median_ratio"` // measured A'/A over metrics and trials
+	Note        string  `json:"note,omitempty"`
 }
 
 // Calibration is the whole table, as written to calibration.json.
@@ -75,6 +112,7 @@ type Calibration struct {
 	SampleTime string         `json:"sample_time"`
 	InstrTime  string         `json:"instr_benchtime"`
 	Seconds    float64        `json:"seconds"`
+	FDR        bool           `json:"fdr,omitempty"` // trials judged with Benjamini–Hochberg
 	Methods    []MethodResult `json:"methods"`
 }
 
@@ -85,10 +123,10 @@ const (
 	TargetGate       = 5 * time.Minute
 )
 
-// Calibrate builds the working tree once and runs, for each kind of round
-// the methods need, cfg.Trials independent trials of three interleaved
-// arms: A, A again (A/A) and A' with the deterministic slowdown. Each
-// method is judged on its own metric as if the gate used it alone.
+// Calibrate builds the working tree once and, for each kind of round the
+// methods need, runs trials of an A/A arm and one A/A' arm per planted
+// slowdown (a deterministic spin, see docs/gate.md). Each method is judged
+// on its own metric as if the gate used it alone.
 func Calibrate(ctx context.Context, cfg CalConfig, env Env, stdout, stderr io.Writer) (*Calibration, error) {
 	start := time.Now()
 	if err := needValgrind(env, cfg.Methods); err != nil {
@@ -106,6 +144,12 @@ func Calibrate(ctx context.Context, cfg CalConfig, env Env, stdout, stderr io.Wr
 	if err != nil {
 		return nil, fmt.Errorf("working tree does not build: %w", err)
 	}
+	var abBin string
+	if slices.Contains(cfg.Methods, AB) {
+		if abBin, err = env.BuildAB(ctx, cfg.Repo, cfg.Repo, tmp); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.Neighbour {
 		stop, err := env.Neighbour(ctx)
 		if err != nil {
@@ -121,40 +165,44 @@ func Calibrate(ctx context.Context, cfg CalConfig, env Env, stdout, stderr io.Wr
 	cal := &Calibration{
 		Date: time.Now().UTC().Format(time.RFC3339), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, NumCPU: runtime.NumCPU(),
 		Neighbour: cfg.Neighbour, Slowdown: cfg.Slowdown, Alpha: cfg.Alpha, Bench: p.BenchRE,
-		Samples: p.Samples, SampleTime: p.SampleTime, InstrTime: p.InstrTime,
+		Samples: p.Samples, SampleTime: p.SampleTime, InstrTime: p.InstrTime, FDR: cfg.FDR,
 	}
+	planted := cfg.planted()
 	a2 := a
 	a2.Name = "A2"
 	if anyTimed(cfg.Methods) {
-		slow := a
-		slow.Name = "Aslow"
-		slow.Env = append(slices.Clone(a.Env), fmt.Sprintf("%s=%g", SlowdownEnv, cfg.Slowdown))
+		arms := []Side{a, a2}
+		for _, f := range planted {
+			slow := a
+			slow.Name = fmt.Sprintf("Aslow%g", f)
+			slow.Env = append(slices.Clone(a.Env), fmt.Sprintf("%s=%g", SlowdownEnv, f))
+			arms = append(arms, slow)
+		}
 		var ms []Method
 		for _, m := range cfg.Methods {
 			if m.timed() {
 				ms = append(ms, m)
 			}
 		}
-		rs, err := runTrials(ctx, cfg, TimeRound, cfg.Rounds, cfg.MinEffect, []Side{a, a2, slow}, ms, p, env, stderr)
+		rs, err := runTrials(ctx, cfg, TimeRound, cfg.Rounds, cfg.MinEffect, arms, ms, p, env, stderr)
 		if err != nil {
 			return nil, err
 		}
 		cal.Methods = append(cal.Methods, rs...)
 	}
 	if slices.Contains(cfg.Methods, Instructions) {
-		iters, err := instructionSlowdown(ctx, a, cfg.Slowdown, p, env)
-		if err != nil {
-			return nil, fmt.Errorf("calibrate the slowdown in instructions: %w", err)
-		}
-		slow := a
-		slow.Name = "Aslow"
-		slow.Env = append(slices.Clone(a.Env), fmt.Sprintf("%s=%g", SlowdownEnv, cfg.Slowdown), SlowdownItersEnv+"="+formatIters(iters))
-		rs, err := runTrials(ctx, cfg, InstructionRound, cfg.InstrRounds, cfg.InstrEffect, []Side{a, a2, slow}, []Method{Instructions}, p, env, stderr)
+		r, err := instrTrials(ctx, cfg, a, planted, p, env, stderr)
 		if err != nil {
 			return nil, err
 		}
-		rs[0].SlowdownIters = iters
-		cal.Methods = append(cal.Methods, rs...)
+		cal.Methods = append(cal.Methods, r)
+	}
+	if abBin != "" {
+		r, err := abTrials(ctx, cfg, abBin, planted, env, stderr)
+		if err != nil {
+			return nil, err
+		}
+		cal.Methods = append(cal.Methods, r)
 	}
 	cal.Seconds = time.Since(start).Seconds()
 	fmt.Fprintf(stderr, "calibrate: done in %s\n", time.Since(start).Round(time.Second))
@@ -166,20 +214,34 @@ func Calibrate(ctx context.Context, cfg CalConfig, env Env, stdout, stderr io.Wr
 			return nil, err
 		}
 	}
+	if cfg.Rates != "" {
+		if err := gaterates.Write(cfg.Rates, cal.Rates()); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(stderr, "calibrate: rates written to %s\n", cfg.Rates)
+	}
 	return cal, nil
 }
 
-// runTrials runs the trials of one round kind and evaluates each method.
+// gateOpts are the comparison options of a calibration trial.
+func (c CalConfig) gateOpts(minEffect float64) gate.Options {
+	return gate.Options{Alpha: c.Alpha, MinEffect: minEffect, FDR: c.FDR}
+}
+
+// runTrials runs the trials of the time rounds and evaluates each method:
+// arms are A, A again and one slowed arm per planted slowdown.
 func runTrials(ctx context.Context, cfg CalConfig, kind Kind, rounds int, minEffect float64, arms []Side, ms []Method, p Protocol, env Env, stderr io.Writer) ([]MethodResult, error) {
-	opts := gate.Options{Alpha: cfg.Alpha, MinEffect: minEffect}
+	opts := cfg.gateOpts(minEffect)
+	planted := cfg.planted()
 	type acc struct {
-		res    MethodResult
-		ratios map[gate.Key][]float64
-		aa     []gate.Samples // the A/A arms, for the noise
+		res   MethodResult
+		tally *plantedTally
+		aa    []gate.Samples // the A/A arms, for the noise
 	}
 	accs := make([]*acc, len(ms))
 	for i, m := range ms {
-		accs[i] = &acc{res: MethodResult{Method: m, Unit: m.Unit(), Rounds: rounds, Trials: cfg.Trials, MinEffect: minEffect}, ratios: map[gate.Key][]float64{}}
+		accs[i] = &acc{res: MethodResult{Method: m, Unit: m.Unit(), Rounds: rounds, Trials: cfg.Trials, MinEffect: minEffect,
+			TrialsNote: "independent: every trial runs its own interleaved rounds, one process per round"}, tally: newTally(planted)}
 	}
 	var spent time.Duration
 	start := time.Now()
@@ -193,7 +255,7 @@ func runTrials(ctx context.Context, cfg CalConfig, kind Kind, rounds int, minEff
 		spent += time.Since(t0)
 		for _, ac := range accs {
 			unit := ac.res.Method.Unit()
-			base, again, slowed := only(got[0].Samples, unit), only(got[1].Samples, unit), only(got[2].Samples, unit)
+			base, again := only(got[0].Samples, unit), only(got[1].Samples, unit)
 			if len(base) == 0 {
 				return nil, fmt.Errorf("%s trial %d: no %s metric in the rounds (does this build report it?)", kind, t+1, unit)
 			}
@@ -201,22 +263,15 @@ func runTrials(ctx context.Context, cfg CalConfig, kind Kind, rounds int, minEff
 			if err != nil {
 				return nil, fmt.Errorf("%s trial %d A/A: %w", ac.res.Method, t+1, err)
 			}
-			r2, err := Judge(base, slowed, opts)
-			if err != nil {
-				return nil, fmt.Errorf("%s trial %d A/A': %w", ac.res.Method, t+1, err)
-			}
 			if r1.Failed() {
 				ac.res.FalseAlarms++
 			}
-			flagged := len(r2.Regressions())
-			if flagged > 0 {
-				ac.res.DetectedAny++
-			}
-			if flagged == len(r2.Metrics) {
-				ac.res.DetectedAll++
-			}
-			for _, m := range r2.Metrics {
-				ac.ratios[m.Key] = append(ac.ratios[m.Key], m.Ratio)
+			for i := range planted {
+				r2, err := Judge(base, only(got[2+i].Samples, unit), opts)
+				if err != nil {
+					return nil, fmt.Errorf("%s trial %d A/A': %w", ac.res.Method, t+1, err)
+				}
+				ac.tally.add(i, r2, nil)
 			}
 			ac.aa = append(ac.aa, base, again)
 		}
@@ -225,31 +280,34 @@ func runTrials(ctx context.Context, cfg CalConfig, kind Kind, rounds int, minEff
 	out := make([]MethodResult, len(accs))
 	for i, ac := range accs {
 		r := ac.res
-		r.FalseAlarmRate = float64(r.FalseAlarms) / float64(r.Trials)
-		r.DetectionRate = float64(r.DetectedAll) / float64(r.Trials)
-		r.CV, r.MedianRatio = map[string]float64{}, map[string]float64{}
+		r.CV = map[string]float64{}
 		var cvs []float64
 		for k, cv := range gate.NoiseCV(ac.aa...) {
 			r.CV[k.Name] = cv
 			cvs = append(cvs, cv)
 		}
-		for k, rs := range ac.ratios {
-			r.MedianRatio[k.Name] = analysis.Median(rs)
-		}
-		if rec, err := gate.RecommendN(cvs, opts, gate.PowerSpec{Slowdown: cfg.Slowdown, Trials: 200}); err != nil {
-			r.RecommendNote = err.Error()
-		} else {
-			r.RecommendedN = rec.N
-			r.RecommendNote = fmt.Sprintf("simulated power %.0f%%, false alarms %.1f%%", 100*rec.Power, 100*rec.FalseAlarm)
-		}
+		ac.tally.finish(&r, cfg.Slowdown)
 		r.RoundSeconds = perRound
-		n := max(rounds, r.RecommendedN)
-		r.GateSeconds = 2 * float64(n) * perRound
-		r.MeetsTargets = r.FalseAlarmRate <= TargetFalseAlarm && r.DetectionRate >= TargetDetection &&
-			r.GateSeconds <= TargetGate.Seconds()
+		recommend(&r, cvs, opts, cfg.Slowdown, rounds)
 		out[i] = r
 	}
 	return out, nil
+}
+
+// recommend fills in the simulated N, the gate's time and the targets.
+func recommend(r *MethodResult, cvs []float64, opts gate.Options, slowdown float64, rounds int) {
+	if rec, err := gate.RecommendN(cvs, opts, gate.PowerSpec{Slowdown: slowdown, Trials: 200}); err != nil {
+		r.RecommendNote = err.Error()
+	} else {
+		r.RecommendedN = rec.N
+		r.RecommendNote = fmt.Sprintf("simulated power %.0f%%, false alarms %.1f%%", 100*rec.Power, 100*rec.FalseAlarm)
+	}
+	n := max(rounds, r.RecommendedN)
+	r.GateSeconds = 2 * float64(n) * r.RoundSeconds
+	r.FalseAlarmRate = float64(r.FalseAlarms) / float64(max(1, r.Trials))
+	r.DetectionRate = float64(r.DetectedAll) / float64(max(1, r.Trials))
+	r.MeetsTargets = r.FalseAlarmRate <= TargetFalseAlarm && r.DetectionRate >= TargetDetection &&
+		r.GateSeconds <= TargetGate.Seconds()
 }
 
 // instructionSlowdown finds, from exact counts, the spin iterations per
@@ -259,6 +317,14 @@ func runTrials(ctx context.Context, cfg CalConfig, kind Kind, rounds int, minEff
 // Iw0 + n·(Iw1−Iw0)/k = (1+f)·I0. A time-calibrated spin would inject a
 // different fraction in instructions than in time.
 func instructionSlowdown(ctx context.Context, a Side, f float64, p Protocol, env Env) (map[string]int64, error) {
+	m, err := instructionSlowdowns(ctx, a, []float64{f}, p, env)
+	return m[f], err
+}
+
+// instructionSlowdowns is instructionSlowdown for several fractions from
+// the same three counting runs.
+func instructionSlowdowns(ctx context.Context, a Side, fs []float64, p Protocol, env Env) (map[float64]map[string]int64, error) {
+	f := fs[len(fs)-1] // any non-zero fraction switches the hook on
 	p.InstrCount = 1
 	count := func(s Side, id string) (gate.Samples, error) {
 		raw, err := env.Round(ctx, s, InstructionRound, p, id)
@@ -298,14 +364,19 @@ func instructionSlowdown(ctx context.Context, a Side, f float64, p Protocol, env
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]int64{}
+	out := map[float64]map[string]int64{}
+	for _, f := range fs {
+		out[f] = map[string]int64{}
+	}
 	for v, k := range verifiers {
 		i0, iw0, iw1 := first(plain[k]), first(w0[k]), first(w1[k])
 		per := (iw1 - iw0) / probe
 		if !(per > 0) {
 			return nil, fmt.Errorf("%s: %v iterations added no instructions (%.0f → %.0f)", k.Name, probe, iw0, iw1)
 		}
-		out[v] = int64(math.Max(0, math.Round(((1+f)*i0-iw0)/per)))
+		for _, f := range fs {
+			out[f][v] = int64(math.Max(0, math.Round(((1+f)*i0-iw0)/per)))
+		}
 	}
 	return out, nil
 }

@@ -49,7 +49,12 @@ const (
 	InstructionRound             // one run under callgrind
 )
 
-func (k Kind) String() string { return [...]string{"time", "instructions"}[k] }
+func (k Kind) String() string {
+	if k == abKind {
+		return "ab"
+	}
+	return [...]string{"time", "instructions"}[k]
+}
 
 // Protocol says what one round measures.
 type Protocol struct {
@@ -77,6 +82,11 @@ type Env struct {
 	Neighbour func(ctx context.Context) (stop func() error, err error)
 	// LookPath finds a tool (valgrind) before anything is built.
 	LookPath func(file string) (string, error)
+	// BuildAB builds the in-process A/B driver of two source trees into
+	// out and returns its path (ABBuild).
+	BuildAB func(ctx context.Context, aSrc, bSrc, out string) (string, error)
+	// RunAB runs the driver once and returns its output (benchmark format).
+	RunAB func(ctx context.Context, bin string, p ABProtocol) ([]byte, error)
 }
 
 // RealEnv is the Env of a real run. neighbourArgv is the command whose
@@ -88,6 +98,8 @@ func RealEnv(neighbourArgv []string) Env {
 		Build:    goBuild,
 		Round:    runRound,
 		LookPath: exec.LookPath,
+		BuildAB:  ABBuild,
+		RunAB:    abRun,
 		Neighbour: func(ctx context.Context) (func() error, error) {
 			p, err := neighbour.Start(ctx, neighbourArgv)
 			if err != nil {

@@ -55,6 +55,14 @@ func (f *fake) env() Env {
 			}
 			return []byte(defaultLines(s, kind, n, f.factor, p)), nil
 		},
+		BuildAB: func(_ context.Context, _, _, out string) (string, error) { return out + "/abdriver", nil },
+		RunAB: func(_ context.Context, _ string, p ABProtocol) ([]byte, error) {
+			f.mu.Lock()
+			f.rounds["ab"]++
+			n := f.rounds["ab"]
+			f.mu.Unlock()
+			return []byte(abLines(n, f.factor, p)), nil
+		},
 		Neighbour: func(context.Context) (func() error, error) {
 			f.neighbourOn = true
 			f.neighbourN++
@@ -118,4 +126,21 @@ func instructions(s Side, v string, f float64) float64 {
 		return 660
 	}
 	return 600 * f
+}
+
+// abLines is one fake driver process: B is A times factor (the
+// candidate's), each planted arm A times 1+f, with a little pair noise.
+func abLines(n int, factor float64, p ABProtocol) string {
+	if factor == 0 {
+		factor = 1
+	}
+	a := 100.0 + float64(n%7)
+	noise := 1 + 0.001*float64(n%3-1)
+	var b strings.Builder
+	fmt.Fprintf(&b, "BenchmarkAB/ttl/hit/arm=A 1000 %.4f ns/op\n", a)
+	fmt.Fprintf(&b, "BenchmarkAB/ttl/hit/arm=B 1000 %.4f ns/op\n", a*factor*noise)
+	for _, f := range p.Planted {
+		fmt.Fprintf(&b, "BenchmarkAB/ttl/hit/arm=B+%g 1000 %.4f ns/op\n", f, a*(1+f)*noise)
+	}
+	return b.String()
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/authbench/authbench/impl"
@@ -56,6 +57,38 @@ func CachedHits() string {
 		}
 	}
 	return "BenchmarkVerify/^(" + strings.Join(names, "|") + ")$/^hit$"
+}
+
+// CachedVerifiers names the cached verifiers, whose hits the in-process
+// A/B times by default.
+func CachedVerifiers() []string {
+	var names []string
+	for _, s := range impl.Specs() {
+		if s.Cached {
+			names = append(names, s.Name)
+		}
+	}
+	return names
+}
+
+// CalibrationVerifiers are CalibrationBench's verifiers, for the
+// in-process A/B.
+func CalibrationVerifiers() []string { return []string{"generation", "mtime", "ttl"} }
+
+// ParseFractions reads a comma-separated list of slowdowns in (0, 10].
+func ParseFractions(s string) ([]float64, error) {
+	var out []float64
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		v, err := strconv.ParseFloat(f, 64)
+		if err != nil || !(v > 0 && v <= 10) {
+			return nil, fmt.Errorf("--planted %q: want fractions in (0, 10], comma-separated", s)
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 // ProbeScenario resolves the HTTP probe scenario against the candidate

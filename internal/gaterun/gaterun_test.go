@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/authbench/authbench/internal/gate"
+	"github.com/authbench/authbench/internal/gaterates"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -184,7 +185,8 @@ func TestBase(t *testing.T) {
 
 func calConfig(out string) CalConfig {
 	return CalConfig{Repo: "/src", Methods: AllMethods(), Trials: 2, Rounds: 8, InstrRounds: 6, Protocol: protocol(),
-		Alpha: 0.05, MinEffect: 0.05, InstrEffect: 0.01, Slowdown: 0.10, Out: out}
+		Alpha: 0.05, MinEffect: 0.05, InstrEffect: 0.01, Slowdown: 0.10, Out: out,
+		InstrTrials: 2, InstrPool: 2, ABProcs: 8, AB: ABProtocol{Verifiers: []string{"ttl"}, Rounds: 10, Sample: "1ms"}}
 }
 
 func TestCalibrateFake(t *testing.T) {
@@ -194,13 +196,14 @@ func TestCalibrateFake(t *testing.T) {
 			dir := t.TempDir()
 			cfg := calConfig(dir)
 			cfg.Neighbour = neighbour
+			cfg.Rates = filepath.Join(dir, "gate", "rates.json")
 			var out, errb bytes.Buffer
 			cal, err := Calibrate(context.Background(), cfg, f.env(), &out, &errb)
 			if err != nil {
 				t.Fatalf("%v\n%s", err, errb.String())
 			}
-			if len(cal.Methods) != 3 {
-				t.Fatalf("%d method rows, want 3", len(cal.Methods))
+			if len(cal.Methods) != 4 {
+				t.Fatalf("%d method rows, want 4", len(cal.Methods))
 			}
 			for _, r := range cal.Methods {
 				if r.FalseAlarms != 0 || r.DetectedAll != 2 || r.Trials != 2 {
@@ -208,8 +211,9 @@ func TestCalibrateFake(t *testing.T) {
 				}
 			}
 			// Time trials: 3 arms × 8 rounds × 2 trials; instructions: 3
-			// calibration runs, then one run of 6 rounds per arm and trial.
-			if f.rounds["A/time"] != 16 || f.rounds["Aslow/time"] != 16 || f.rounds["A/instructions"] != 3+2 || f.rounds["Aslow/instructions"] != 2 {
+			// calibration runs, then a pool of 2 A processes and 2 slowed
+			// ones, resampled; ab: 8 processes per trial.
+			if f.rounds["A/time"] != 16 || f.rounds["Aslow0.1/time"] != 16 || f.rounds["A/instructions"] != 3+2 || f.rounds["Aslow0.1/instructions"] != 2 || f.rounds["ab"] != 16 {
 				t.Errorf("rounds %v", f.rounds)
 			}
 			if f.neighbourOn || f.neighbourN != map[bool]int{false: 0, true: 1}[neighbour] {
@@ -225,11 +229,20 @@ func TestCalibrateFake(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := json.Unmarshal(js, &back); err != nil || back.Neighbour != neighbour || len(back.Methods) != 3 {
+			if err := json.Unmarshal(js, &back); err != nil || back.Neighbour != neighbour || len(back.Methods) != 4 {
 				t.Errorf("calibration.json: %v %+v", err, back)
 			}
 			if _, err := os.Stat(filepath.Join(dir, "calibration.md")); err != nil {
 				t.Error(err)
+			}
+			rates, err := gaterates.Read(cfg.Rates)
+			if err != nil || len(rates.Methods) != 4 {
+				t.Fatalf("rates: %v %+v", err, rates)
+			}
+			for _, m := range rates.Methods {
+				if m.FalseAlarm.K != 0 || m.FalseAlarm.N != 2 || !(m.FalseAlarm.Hi > 0.8) || len(m.Detection) != 1 || m.Detection[0].Detected.K != 2 {
+					t.Errorf("rates %s: %+v", m.Method, m)
+				}
 			}
 		})
 	}
@@ -280,7 +293,9 @@ func TestWriteMarkdownGolden(t *testing.T) {
 				RecommendedN: 31, RecommendNote: "simulated power 96%, false alarms 0.0%", RoundSeconds: 0.45, GateSeconds: 27.9},
 			{Method: Instructions, Unit: "instructions/op", Rounds: 6, Trials: 20, MinEffect: 0.01, DetectedAll: 20, DetectedAny: 20,
 				CV: map[string]float64{"Verify/ttl/hit": 0.0006}, MedianRatio: map[string]float64{"Verify/ttl/hit": 1.1},
-				RecommendedN: 5, RoundSeconds: 0.8, GateSeconds: 9.6, MeetsTargets: true, SlowdownIters: map[string]int64{"ttl": 11}},
+				RecommendedN: 5, RoundSeconds: 0.8, GateSeconds: 9.6, MeetsTargets: true, SlowdownIters: map[string]int64{"ttl": 11},
+				Planted: []PlantedResult{{Slowdown: 0.01, Trials: 100, Detected: 62, DetectedAny: 70, MedianRatio: 1.009}, {Slowdown: 0.02, Trials: 100, Detected: 97, DetectedAny: 99, MedianRatio: 1.02},
+					{Slowdown: 0.1, Trials: 20, Detected: 20, DetectedAny: 20, MedianRatio: 1.1}}},
 		}}
 	for i := range cal.Methods {
 		r := &cal.Methods[i]

@@ -37,6 +37,7 @@ func WriteMarkdown(w io.Writer, cal *Calibration) error {
 	}
 	fmt.Fprintf(&b, "\nTargets with the neighbour running: ≤ %g %% false alarms, ≥ %g %% detection, gate ≤ %.0f min. \"gate est.\" is both sides' rounds of these benchmarks at max(rounds, recommended N), builds and the HTTP probe excluded.\n",
 		100*TargetFalseAlarm, 100*TargetDetection, TargetGate.Minutes())
+	writeRates(&b, cal)
 	for _, r := range cal.Methods {
 		fmt.Fprintf(&b, "\n### %s\n\n| metric | noise CV | A'/A median ratio |\n|---|---|---|\n", r.Method)
 		names := make([]string, 0, len(r.CV))

@@ -16,20 +16,24 @@ const (
 	Wall         Method = "wall"         // min-of-k wall time, ns/op (benchfmt: sec/op)
 	CPU          Method = "cpu"          // min-of-k process CPU time, cpu-ns/op (getrusage)
 	Instructions Method = "instructions" // instructions/op under callgrind, setup excluded
+	// AB is wall time measured in-process: both revisions compiled into
+	// one driver, their hits timed alternately in short samples, the
+	// per-process ratio compared paired (ABBuild, gate.ComparePaired).
+	AB Method = "ab"
 )
 
 // DefaultMeasure is what `bench gate --base` measures unless --measure
-// says otherwise. Instructions are the method that met the targets with
-// the noisy neighbour running (docs/gate.md, "Measured": 0/20 false
-// alarms, 20/20 detections of +10 %; min-of-k wall and CPU time caught
-// +10 % on every metric in 5/20 and 4/20). Wall and CPU time run beside
-// them because only they see kernel time, cache misses and contention;
-// inconclusive time metrics pass, so they fail a change only when its
-// slowdown is large enough to clear their noise.
-const DefaultMeasure = "instructions,wall,cpu"
+// says otherwise. Instructions met the targets with the noisy neighbour
+// running (docs/gate.md, "Measured"); min-of-k wall and CPU time, one
+// process per round, did not (6–14 % round-to-round noise). The
+// in-process A/B (ab) replaces them as the time method: it sees what
+// instructions cannot (kernel time such as mtime's stat, cache misses),
+// with the process-to-process spread paired away. Its rates are the
+// calibration's (gate/rates.json).
+const DefaultMeasure = "instructions,ab"
 
 // AllMethods lists every method, in calibration order.
-func AllMethods() []Method { return []Method{Wall, CPU, Instructions} }
+func AllMethods() []Method { return []Method{Wall, CPU, Instructions, AB} }
 
 // Unit is the benchfmt unit the method's metric is read as.
 func (m Method) Unit() string {
@@ -40,6 +44,8 @@ func (m Method) Unit() string {
 		return "cpu-sec/op" // cpu-ns/op, tidied by benchfmt
 	case Instructions:
 		return "instructions/op"
+	case AB:
+		return "sec/op" // of BenchmarkAB/..., paired A/B within one process
 	}
 	return ""
 }
@@ -62,7 +68,7 @@ func ParseMethods(s string) ([]Method, error) {
 	for _, f := range strings.Split(s, ",") {
 		m := Method(strings.TrimSpace(f))
 		if !slices.Contains(AllMethods(), m) {
-			return nil, fmt.Errorf("--measure %q: unknown method %q (want a list of wall, cpu, instructions)", s, m)
+			return nil, fmt.Errorf("--measure %q: unknown method %q (want a list of wall, cpu, instructions, ab)", s, m)
 		}
 		if !slices.Contains(out, m) {
 			out = append(out, m)

@@ -1,0 +1,282 @@
+package gaterun
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/authbench/authbench/internal/analysis"
+	"github.com/authbench/authbench/internal/gate"
+)
+
+// plantedTally counts detections per planted slowdown.
+type plantedTally struct {
+	planted []float64
+	res     []PlantedResult
+	ratios  [][]float64
+}
+
+func newTally(planted []float64) *plantedTally {
+	t := &plantedTally{planted: planted, res: make([]PlantedResult, len(planted)), ratios: make([][]float64, len(planted))}
+	for i, f := range planted {
+		t.res[i].Slowdown = f
+	}
+	return t
+}
+
+// add records one A/A' comparison at planted level i; reach, if not nil,
+// says which metrics the slowdown reaches (the others are not required).
+func (t *plantedTally) add(i int, r *gate.Report, reach func(gate.Key) bool) {
+	pr := &t.res[i]
+	pr.Trials++
+	flagged, need := 0, 0
+	for _, m := range r.Metrics {
+		t.ratios[i] = append(t.ratios[i], m.Ratio)
+		if reach != nil && !reach(m.Key) {
+			continue
+		}
+		need++
+		if m.Verdict == gate.Regression {
+			flagged++
+		}
+	}
+	if len(r.Regressions()) > 0 {
+		pr.DetectedAny++
+	}
+	if need > 0 && flagged == need {
+		pr.Detected++
+	}
+}
+
+// finish stores the tallies in r, the one at slowdown also in r's
+// single-level fields.
+func (t *plantedTally) finish(r *MethodResult, slowdown float64) {
+	for i := range t.res {
+		t.res[i].MedianRatio = analysis.Median(t.ratios[i])
+		if t.planted[i] == slowdown {
+			r.DetectedAll, r.DetectedAny = t.res[i].Detected, t.res[i].DetectedAny
+			r.MedianRatio = map[string]float64{"all": t.res[i].MedianRatio}
+		}
+	}
+	r.Planted = t.res
+}
+
+// instrTrials calibrates instruction counts. Counts cost about a second
+// per repetition under callgrind, so trials are resampled: InstrPool
+// processes of A and two of each planted level each count 2·InstrRounds
+// repetitions once; an A/A trial compares InstrRounds repetitions drawn
+// from one A process with InstrRounds drawn from another (two processes,
+// as the gate compares two), an A/A' trial A's with a slowed process's.
+// Within a trial the two sides are disjoint, independent measurements;
+// trials share repetitions, so they are not independent of each other.
+func instrTrials(ctx context.Context, cfg CalConfig, a Side, planted []float64, p Protocol, env Env, stderr io.Writer) (MethodResult, error) {
+	res := MethodResult{Method: Instructions, Unit: Instructions.Unit(), Rounds: cfg.InstrRounds, Trials: cfg.InstrTrials, MinEffect: cfg.InstrEffect}
+	iters, err := instructionSlowdowns(ctx, a, planted, p, env)
+	if err != nil {
+		return res, fmt.Errorf("calibrate the slowdown in instructions: %w", err)
+	}
+	reps := 2 * cfg.InstrRounds
+	count := func(s Side, id string) (gate.Samples, error) {
+		q := p
+		q.InstrCount = reps
+		raw, err := env.Round(ctx, s, InstructionRound, q, id)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", id, err)
+		}
+		return readRound(raw, id)
+	}
+	start := time.Now()
+	pool := make([]gate.Samples, max(2, cfg.InstrPool))
+	for i := range pool {
+		fmt.Fprintf(stderr, "calibrate: instructions, A process %d/%d (%d repetitions, %s elapsed)\n", i+1, len(pool), reps, time.Since(start).Round(time.Second))
+		if pool[i], err = count(a, fmt.Sprintf("pool-%d", i)); err != nil {
+			return res, err
+		}
+	}
+	slowed := make([][]gate.Samples, len(planted))
+	for i, f := range planted {
+		s := a
+		s.Name = fmt.Sprintf("Aslow%g", f)
+		s.Env = append(slices.Clone(a.Env), fmt.Sprintf("%s=%g", SlowdownEnv, f), SlowdownItersEnv+"="+formatIters(iters[f]))
+		for j := range 2 {
+			fmt.Fprintf(stderr, "calibrate: instructions, +%g %% process %d/2 (%s elapsed)\n", 100*f, j+1, time.Since(start).Round(time.Second))
+			c, err := count(s, fmt.Sprintf("slow%g-%d", f, j))
+			if err != nil {
+				return res, err
+			}
+			slowed[i] = append(slowed[i], c)
+		}
+	}
+	res.RoundSeconds = time.Since(start).Seconds() / float64(reps*(len(pool)+2*len(planted)))
+	opts := cfg.gateOpts(cfg.InstrEffect)
+	rng := rand.New(rand.NewPCG(1, uint64(len(pool))))
+	draw := func(s gate.Samples) gate.Samples {
+		out := gate.Samples{}
+		for k, vs := range s {
+			idx := rng.Perm(len(vs))[:min(cfg.InstrRounds, len(vs))]
+			for _, i := range idx {
+				out.Add(k.Name, k.Unit, vs[i])
+			}
+		}
+		return out
+	}
+	pair := func() (int, int) {
+		i := rng.IntN(len(pool))
+		j := (i + 1 + rng.IntN(len(pool)-1)) % len(pool)
+		return i, j
+	}
+	var aa []gate.Samples
+	for range cfg.InstrTrials {
+		i, j := pair()
+		b, c := draw(pool[i]), draw(pool[j])
+		r, err := Judge(b, c, opts)
+		if err != nil {
+			return res, fmt.Errorf("instructions A/A: %w", err)
+		}
+		if r.Failed() {
+			res.FalseAlarms++
+		}
+		aa = append(aa, b, c)
+	}
+	tally := newTally(planted)
+	for li, f := range planted {
+		reach := func(k gate.Key) bool { return iters[f][verifierOf(k.Name)] > 0 }
+		for range cfg.InstrTrials {
+			r, err := Judge(draw(pool[rng.IntN(len(pool))]), draw(slowed[li][rng.IntN(len(slowed[li]))]), opts)
+			if err != nil {
+				return res, fmt.Errorf("instructions A/A' +%g %%: %w", 100*f, err)
+			}
+			tally.add(li, r, reach)
+		}
+		for v, n := range iters[f] {
+			if n == 0 {
+				tally.res[li].Note = fmt.Sprintf("%s: the wrapper alone exceeds +%g %%, no work planted", v, 100*f)
+			}
+		}
+	}
+	tally.finish(&res, cfg.Slowdown)
+	res.SlowdownIters = iters[cfg.Slowdown]
+	res.TrialsNote = fmt.Sprintf("resampled: %d A processes and 2 per planted level, %d repetitions each, counted once; each trial compares %d disjoint repetitions of two different processes", len(pool), reps, cfg.InstrRounds)
+	res.CV = map[string]float64{}
+	var cvs []float64
+	for k, cv := range gate.NoiseCV(aa...) {
+		res.CV[k.Name] = cv
+		cvs = append(cvs, cv)
+	}
+	recommend(&res, cvs, opts, cfg.Slowdown, cfg.InstrRounds)
+	return res, nil
+}
+
+// abTrials calibrates the in-process A/B: each trial is ABProcs fresh
+// driver processes holding A twice (the working tree and its copy under
+// another import path) and one more B arm per planted slowdown; A/A is A
+// against the copy, A/A' A against the slowed copies, all paired by
+// process (gate.ComparePaired). Trials are independent.
+func abTrials(ctx context.Context, cfg CalConfig, bin string, planted []float64, env Env, stderr io.Writer) (MethodResult, error) {
+	res := MethodResult{Method: AB, Unit: AB.Unit(), Rounds: cfg.ABProcs, Trials: cfg.Trials, MinEffect: cfg.MinEffect,
+		TrialsNote: fmt.Sprintf("independent: every trial runs %d fresh driver processes of %d interleaved rounds per verifier", cfg.ABProcs, cfg.AB.Rounds)}
+	opts := cfg.gateOpts(cfg.MinEffect)
+	proto := cfg.AB
+	proto.Planted = planted
+	tally := newTally(planted)
+	var logRatios = map[string][]float64{}
+	var spent time.Duration
+	start := time.Now()
+	for t := range cfg.Trials {
+		fmt.Fprintf(stderr, "calibrate: ab trial %d/%d (%s elapsed)\n", t+1, cfg.Trials, time.Since(start).Round(time.Second))
+		t0 := time.Now()
+		arms, err := abProcesses(ctx, bin, proto, cfg.ABProcs, env, fmt.Sprintf("trial %d", t+1))
+		if err != nil {
+			return res, err
+		}
+		spent += time.Since(t0)
+		r, err := gate.ComparePaired(arms["A"], arms["B"], opts)
+		if err != nil {
+			return res, fmt.Errorf("ab trial %d A/A: %w", t+1, err)
+		}
+		if r.Failed() {
+			res.FalseAlarms++
+		}
+		for k, vs := range arms["A"] {
+			for i, v := range vs {
+				logRatios[k.Name] = append(logRatios[k.Name], math.Log(arms["B"][k][i]/v))
+			}
+		}
+		for i, f := range planted {
+			slow := arms[fmt.Sprintf("B+%g", f)]
+			if slow == nil {
+				return res, fmt.Errorf("ab trial %d: no arm B+%g in the driver's output", t+1, f)
+			}
+			r2, err := gate.ComparePaired(arms["A"], slow, opts)
+			if err != nil {
+				return res, fmt.Errorf("ab trial %d A/A' +%g %%: %w", t+1, 100*f, err)
+			}
+			tally.add(i, r2, nil)
+		}
+	}
+	tally.finish(&res, cfg.Slowdown)
+	res.CV = map[string]float64{}
+	for name, ds := range logRatios {
+		res.CV[name] = stddev(ds) // of log(B/A) per process: the pair's noise
+	}
+	res.RoundSeconds = spent.Seconds() / float64(max(1, cfg.Trials*cfg.ABProcs))
+	res.GateSeconds = float64(cfg.ABProcs) * res.RoundSeconds * 2 / float64(2+len(planted)) // the gate runs 2 arms, not 2+planted
+	res.FalseAlarmRate = float64(res.FalseAlarms) / float64(max(1, res.Trials))
+	res.DetectionRate = float64(res.DetectedAll) / float64(max(1, res.Trials))
+	res.RecommendNote = "paired per process: N is the number of driver processes"
+	res.MeetsTargets = res.FalseAlarmRate <= TargetFalseAlarm && res.DetectionRate >= TargetDetection && res.GateSeconds <= TargetGate.Seconds()
+	return res, nil
+}
+
+// abProcesses runs n driver processes and pools each arm's values, one
+// per process, paired by position.
+func abProcesses(ctx context.Context, bin string, p ABProtocol, n int, env Env, label string) (map[string]gate.Samples, error) {
+	out := map[string]gate.Samples{}
+	var first map[string]gate.Samples
+	for i := range n {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("interrupted: %w", err)
+		}
+		raw, err := env.RunAB(ctx, bin, p)
+		if err != nil {
+			return nil, fmt.Errorf("%s, process %d: %w", label, i+1, err)
+		}
+		arms, err := ABArms(raw, fmt.Sprintf("%s, process %d", label, i+1))
+		if err != nil {
+			return nil, err
+		}
+		if first == nil {
+			first = arms
+		}
+		for name, s := range arms {
+			if err := sameMetrics(first[name], s); err != nil {
+				return nil, fmt.Errorf("%s, process %d, arm %s: %w", label, i+1, name, err)
+			}
+			if out[name] == nil {
+				out[name] = gate.Samples{}
+			}
+			out[name].Merge(s)
+		}
+	}
+	return out, nil
+}
+
+func stddev(xs []float64) float64 {
+	if len(xs) < 2 {
+		return math.NaN()
+	}
+	var m float64
+	for _, x := range xs {
+		m += x
+	}
+	m /= float64(len(xs))
+	var s float64
+	for _, x := range xs {
+		s += (x - m) * (x - m)
+	}
+	return math.Sqrt(s / float64(len(xs)-1))
+}

@@ -254,3 +254,42 @@ func TestBoundFor(t *testing.T) {
 		}
 	}
 }
+
+// TestRunParallelTurns: a parallel event scenario runs every cell's turn
+// at once; each keeps its own servers, probes and verdicts, and the
+// in-process servers (one profiler per process) take no profile.
+func TestRunParallelTurns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs real load for a few seconds")
+	}
+	src := strings.Replace(runnerScenario, "  rounds: 1\n", "  rounds: 1\n  parallel: true\n", 1)
+	sc := parse(t, "parallel.yaml", src)
+	if !sc.Load.Parallel {
+		t.Fatal("parallel not parsed")
+	}
+	res, err := Run(context.Background(), []*scenarios.Scenario{sc}, Options{OutDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, r := range res.Runs {
+		seen[r.Verifier]++
+		if r.Profile != "" || r.ClientCPUSecondsPer1kReq != 0 {
+			t.Errorf("%s: parallel in-process run has profile %q, client CPU %v", r.Verifier, r.Profile, r.ClientCPUSecondsPer1kReq)
+		}
+		if r.Requests == 0 {
+			t.Errorf("%s: no requests", r.Verifier)
+		}
+	}
+	if len(seen) != 3 || seen["uncached"] != 1 || seen["ttl"] != 1 || seen["generation"] != 1 {
+		t.Errorf("runs per verifier %v", seen)
+	}
+	if len(res.Revocations) != 6 {
+		t.Errorf("%d revocations, want 3 verifiers × 2 events", len(res.Revocations))
+	}
+	for _, rv := range res.Revocations {
+		if !rv.Pass {
+			t.Errorf("%s %s failed its bound: %+v", rv.Verifier, rv.Event, rv)
+		}
+	}
+}

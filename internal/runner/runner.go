@@ -4,9 +4,15 @@
 // once, in an order rotated by one per round, so machine drift falls on all
 // alike. Every measured window is bracketed by the servers' counters, their
 // own CPU time (getrusage), a CPU profile and, for events, revocation
-// probes. Run returns the results (results.File) and leaves raw profiles
-// and vegeta results in the output directory; folded stacks, flame graphs
-// and CPU shares are the next stage's work (internal/profiles).
+// probes. A cell's knee search follows its window in each round: round 1
+// ramps from above the window's rate and bisects to ±5 %, later rounds
+// verify the previous bracket; the variant's no-auth control searches give
+// the generator's ceiling (knee.go). Scenarios with load.parallel run a
+// round's turns at once. Each variant's wall time is recorded and printed
+// as a table at the end (timing.go). Run returns the results
+// (results.File) and leaves raw profiles and vegeta results in the output
+// directory; folded stacks, flame graphs and CPU shares are the next
+// stage's work (internal/profiles).
 package runner
 
 import (

@@ -151,17 +151,22 @@ func judgeRow(e targets.Entry, ss ScenarioSummary, r, ctrl HeadlineRow) (t Targe
 		}
 		t.Name = fmt.Sprintf("knee ≥ %.2f × no-auth", e.Value)
 		t.Measured = fmt.Sprintf("%s (%s vs %s req/s, %s)", FormatRatio(iv), fmtRate(r.Knee.Median), fmtRate(r.Knee.Median/r.KneeRatio), FormatCoverage(iv))
+		// The ratio is resolved as finely as the coarser of the noise
+		// (A/A floor, else the interval) and the searches' brackets.
+		got, what := RelativeHalfWidth(iv), "the interval's half-width, no A/A copy"
 		if x, known := NoiseWidth(ss.Noise[MetricKnee]); known {
-			ratioResolution(&t, e, x, "the A/A floor")
-		} else {
-			ratioResolution(&t, e, RelativeHalfWidth(iv), "the interval's half-width, no A/A copy")
+			got, what = x, "the A/A floor"
 		}
+		if b := math.Max(r.KneeBracket, ctrl.KneeBracket); b > got {
+			got, what = b, "the knee searches' bracket"
+		}
+		ratioResolution(&t, e, got, what)
 		switch {
 		case ctrl.KneeCapped:
-			t.Verdict, t.Reason = Undecidable, "the no-auth search hit its cap: its knee is a lower bound, so the ratio is only an upper bound"
+			t.Verdict, t.Reason = Undecidable, "the no-auth search hit its cap (search maximum or generator ceiling): its knee is a lower bound, so the ratio is only an upper bound"
 			return t, true
 		case r.KneeCapped:
-			t.Verdict, t.Reason = Undecidable, "this verifier's search hit its cap: its knee is a lower bound"
+			t.Verdict, t.Reason = Undecidable, "this verifier's search hit its cap (search maximum or generator ceiling): its knee is a lower bound"
 			return t, true
 		}
 		return finish(t, iv, e, func(iv Interval) (Verdict, string) { return AtLeast(iv, e.Value) }), true
@@ -178,6 +183,9 @@ func judgeRow(e targets.Entry, ss ScenarioSummary, r, ctrl HeadlineRow) (t Targe
 		}
 		t.Name = fmt.Sprintf("crypt share %s %s", rel, fmtSharePct(e.Value))
 		t.Measured = fmt.Sprintf("%s at %s req/s", fmtShareInterval(iv), fmtRate(r.RefRPS))
+		if r.CryptFromKnee {
+			t.Measured = fmtShareInterval(iv) + " over the knee searches' sustained steps"
+		}
 		got := 1 / float64(r.CryptSamples)
 		t.Needed = fmt.Sprintf("%s (≥ %.0f samples per window)", fmtSharePct(e.Resolution), math.Ceil(1/e.Resolution))
 		t.Achieved = fmt.Sprintf("%s (%d samples in the sparsest window)", fmtSharePct(got), r.CryptSamples)

@@ -292,8 +292,13 @@ type KneeStat struct {
 	// of at least MinSuccess.
 	FromSearch bool
 	// Capped is set when a search reached its maximum rate without a bad
-	// step: the real knee is higher.
+	// step, or the load generator's ceiling (Run.KneeCappedBy): the real
+	// knee is higher.
 	Capped bool
+	// Bracket is the widest search bracket over the units, first failed
+	// rate / last sustained − 1 (the search's resolution); 0 when the
+	// results do not record it.
+	Bracket float64
 }
 
 // kneeUnits returns the knee of each unit (round or repeat) of runs (one
@@ -344,9 +349,9 @@ func Knees(runs []results.Run) []KneeStat {
 		if s.N > 0 {
 			capped := false
 			for _, r := range vr {
-				capped = capped || (r.KneeRPS > 0 && r.KneeCapped)
+				capped = capped || (r.KneeRPS > 0 && (r.KneeCapped || r.KneeCappedBy != ""))
 			}
-			out = append(out, KneeStat{Verifier: v, RPS: s, FromSearch: fs, Capped: capped})
+			out = append(out, KneeStat{Verifier: v, RPS: s, FromSearch: fs, Capped: capped, Bracket: bracket(vr)})
 		}
 	}
 	return out
@@ -417,4 +422,15 @@ func FallbackRate(s results.VerifierStats) float64 {
 		return math.NaN()
 	}
 	return float64(s.Fallback) / float64(n)
+}
+
+// bracket is the widest knee-search bracket of runs (see KneeStat.Bracket).
+func bracket(runs []results.Run) float64 {
+	w := 0.0
+	for _, r := range runs {
+		if r.KneeRPS > 0 && r.KneeFirstFailedRPS > 0 {
+			w = math.Max(w, r.KneeFirstFailedRPS/r.KneeRPS-1)
+		}
+	}
+	return w
 }

@@ -17,8 +17,12 @@ type HeadlineRow struct {
 	// KneeFromSearch says Knee comes from knee searches, not the best
 	// achieved rate at success ≥ 99 %.
 	KneeFromSearch bool
-	// KneeCapped: the search hit its maximum rate; the knee is at least Knee.
+	// KneeCapped: the search hit its maximum rate or the generator's
+	// ceiling; the knee is at least Knee.
 	KneeCapped bool
+	// KneeBracket is the search's resolution (KneeStat.Bracket; 0: not
+	// recorded).
+	KneeBracket float64
 	// KneeRatio is Knee.Median / control knee; NaN without a control.
 	KneeRatio float64
 	// CommonRPS is the highest offered rate every verifier of the scenario
@@ -41,6 +45,10 @@ type HeadlineRow struct {
 	// one sample stands for 1/CryptSamples of the CPU, the finest share the
 	// measurement resolves.
 	CryptSamples int64
+	// CryptFromKnee: the share comes from the knee searches' pooled
+	// profiles (Run.KneeCPUShare) rather than the constant windows at
+	// RefRPS.
+	CryptFromKnee bool
 	// SlowFraction is slow / (fast+slow); N == 0 without counters.
 	SlowFraction Spread
 	// VsControl and VsBaseline are the ratios to the no-auth control and to
@@ -196,7 +204,7 @@ func summarizeScenario(name string, runs []results.Run) ScenarioSummary {
 			row.VsBaseline[m] = ratio(v, BaselineOf(v), m)
 		}
 		if k, ok := knees[v]; ok {
-			row.Knee, row.KneeFromSearch, row.KneeCapped = k.RPS, k.FromSearch, k.Capped
+			row.Knee, row.KneeFromSearch, row.KneeCapped, row.KneeBracket = k.RPS, k.FromSearch, k.Capped, k.Bracket
 			row.KneeRatio = k.RPS.Median / ctrl
 		}
 		if hasCommon {
@@ -208,20 +216,36 @@ func summarizeScenario(name string, runs []results.Run) ScenarioSummary {
 		// knee steps, so the reference point is chosen among those.
 		if p, ok := RefPoint(profiled, v); ok {
 			row.RefRPS = p.OfferedRPS
-			sampled := filter(p.Runs, func(r results.Run) bool { return r.CPUShare.Samples > 0 })
 			counted := filter(p.Runs, func(r results.Run) bool { return r.VerifierStats.Fast+r.VerifierStats.Slow > 0 })
-			row.Crypt = Of(sampled, func(r results.Run) float64 { return r.CPUShare.Crypt })
-			row.CryptInterval = Location(values(perUnitMedian(sampled, func(r results.Run) float64 { return r.CPUShare.Crypt })))
-			for _, r := range sampled {
-				if row.CryptSamples == 0 || r.CPUShare.Samples < row.CryptSamples {
-					row.CryptSamples = r.CPUShare.Samples
-				}
-			}
 			row.SlowFraction = Of(counted, func(r results.Run) float64 { return r.SlowFraction })
+			cryptOf(&row, filter(p.Runs, func(r results.Run) bool { return r.CPUShare.Samples > 0 }), func(r results.Run) results.CPUShare { return r.CPUShare })
+		}
+		// The pooled profile of the knee search's sustained steps holds many
+		// more samples than a constant window: when recorded it is the
+		// crypt share's source.
+		if pooled := filter(ByVerifier(primary, v), func(r results.Run) bool {
+			return r.KneeRPS > 0 && r.KneeCPUShare != nil && r.KneeCPUShare.Samples > 0
+		}); len(pooled) > 0 {
+			row.CryptFromKnee = true
+			cryptOf(&row, pooled, func(r results.Run) results.CPUShare { return *r.KneeCPUShare })
 		}
 		ss.Rows = append(ss.Rows, row)
 	}
 	return ss
+}
+
+// cryptOf sets the row's crypt share from runs: the spread, the
+// Hodges–Lehmann location over per-unit medians and the fewest samples.
+func cryptOf(row *HeadlineRow, runs []results.Run, share func(results.Run) results.CPUShare) {
+	get := func(r results.Run) float64 { return share(r).Crypt }
+	row.Crypt = Of(runs, get)
+	row.CryptInterval = Location(values(perUnitMedian(runs, get)))
+	row.CryptSamples = 0
+	for _, r := range runs {
+		if n := share(r).Samples; row.CryptSamples == 0 || n < row.CryptSamples {
+			row.CryptSamples = n
+		}
+	}
 }
 
 // perUnitMedian returns get's median per unit of runs.

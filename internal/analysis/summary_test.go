@@ -180,6 +180,39 @@ func TestResolution(t *testing.T) {
 	}
 }
 
+// TestKneeSearchFields: the runner's knee bracket and generator cap and
+// the knee searches' pooled profile feed the targets.
+func TestKneeSearchFields(t *testing.T) {
+	t.Parallel()
+	f := repeatsFile()
+	for i, r := range f.Runs {
+		if r.KneeRPS == 0 {
+			continue
+		}
+		switch r.Verifier {
+		case "generation":
+			f.Runs[i].KneeCappedBy = results.KneeCappedByMax
+		case "mtime":
+			f.Runs[i].KneeFirstFailedRPS = r.KneeRPS * 1.2 // a 20 % bracket
+		case "ttl":
+			f.Runs[i].KneeCPUShare = &results.CPUShare{Crypt: 0.5, Samples: 800}
+		}
+	}
+	got := map[string]Target{}
+	for _, tg := range Summarize(f, Options{}).Targets {
+		got[tg.Entry+"|"+tg.Verifier] = tg
+	}
+	if tg := got["knee-vs-control|generation"]; tg.Verdict != Undecidable {
+		t.Errorf("capped by the search maximum: %+v, want undecidable", tg)
+	}
+	if tg := got["knee-vs-control|mtime"]; tg.Verdict != Unresolved || !strings.Contains(tg.Achieved, "bracket") {
+		t.Errorf("20 %% bracket: %+v, want unresolved by the bracket", tg)
+	}
+	if tg := got["cached-hits-do-not-hash|ttl"]; tg.Verdict != Missed || !strings.Contains(tg.Measured, "knee searches") || !strings.Contains(tg.Achieved, "800 samples") {
+		t.Errorf("pooled knee profile: %+v, want its 50 %% share from 800 samples", tg)
+	}
+}
+
 // TestKneeTargetMatchesFile keeps the plotting constant equal to the file.
 func TestKneeTargetMatchesFile(t *testing.T) {
 	e, ok := targets.Default().Find("knee-vs-control")

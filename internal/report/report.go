@@ -297,7 +297,8 @@ func notesSection(d *document, f *results.File) {
 	items := []cell{
 		txt("Crypt share, everywhere in this report: the Hodges–Lehmann estimate of the per-round medians of the profile's crypt fraction, with its signed-rank interval; one profile sample stands for 1/samples of the CPU, so a share target needs enough samples per window (its resolution)."),
 		txt(fmt.Sprintf("Hit path: BenchmarkVerify/<verifier>/hit, the median of the runs with benchstat's distribution-free %.0f %% interval (golang.org/x/perf/benchmath) and n; make bench-go records %d runs.", 100*analysis.BenchConfidence, analysis.MinBenchRuns)),
-		txt("Knee searches: results.json does not record the search's precision; the knee targets take their resolution from the A/A noise floor (or the interval without an A/A copy), and a search that hit its cap is undecidable."),
+		txt("Knee targets: resolved as finely as the coarser of the A/A noise floor (the interval without an A/A copy) and the searches' bracket (first failed / last sustained rate, when recorded); a search capped by its maximum or the load generator's ceiling is undecidable."),
+		txt("Crypt-share sources: the knee searches' pooled profile of their sustained steps when results.json records it (knee_cpu_share, many more samples), else the constant windows at the reference rate; each target line says which."),
 	}
 	for _, n := range f.Notes {
 		items = append(items, txt(n))

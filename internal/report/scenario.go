@@ -115,6 +115,9 @@ func ratioTable(d *document, ss analysis.ScenarioSummary) {
 		crypt, slow := "—", "—"
 		if r.Crypt.N > 0 {
 			crypt = fmtShare(r.CryptInterval) + fmt.Sprintf(" (≥ %d samples)", r.CryptSamples)
+			if r.CryptFromKnee {
+				crypt += ", knee steps"
+			}
 		}
 		if r.SlowFraction.N > 0 && !analysis.IsControl(r.Verifier) {
 			slow = fmtSpread(r.SlowFraction, fmtPct)

@@ -37,34 +37,40 @@ func TestCheck(t *testing.T) {
 		body  string
 		want  []string // substrings of the problems, in any order
 		links int
+		// minWidth is Checks.MinWidth.
+		minWidth map[string]float64
 	}{
 		{"clean", headline + `<img alt="dot" src="` + png1x1 + `"><a href="other.html">o</a> <a href="other.html#x">o</a>` +
-			`<a href="#sec">s</a> <a href="https://example.org/">web links are fine</a><h2 id="sec">s</h2>`, nil, 5},
-		{"console error", headline + `<script>console.error("boom")</script>`, []string{"console: error: boom"}, 0},
-		{"exception", headline + `<script>throw new Error("kaput")</script>`, []string{"kaput"}, 0},
-		{"image not decoded", headline + `<img alt="gone" src="missing.png">`, []string{`image not decoded: "gone" missing.png`, "broken local link: missing.png: no such file"}, 1},
-		{"broken image data", headline + `<img alt="junk" src="data:image/png;base64,AAAA">`, []string{`image not decoded: "junk"`}, 1},
-		{"lazy image below the fold", headline + `<div style="height:3000px"></div><img loading="lazy" alt="lazy" src="` + png1x1 + `">`, nil, 1},
-		{"missing file link", headline + `<a href="nope.html">n</a>`, []string{"broken local link: nope.html: no such file"}, 1},
-		{"missing anchor", headline + `<a href="#nowhere">n</a>`, []string{"broken local link: #nowhere: no element with id nowhere"}, 1},
-		{"external resource", headline + `<script src="http://127.0.0.1:9/x.js"></script>`, []string{"external resource (report is not self-contained): http://127.0.0.1:9/x.js"}, 1},
-		{"headline below the first screen", `<div style="height:900px"></div>` + headline, []string{"headline not inside the first screen"}, 0},
-		{"headline too wide", `<table id="h" style="width:2000px"><tr><td>x</td></tr></table>`, []string{"headline not inside the first screen"}, 0},
-		{"headline missing", `<p>no table</p>`, []string{"headline element not found"}, 0},
+			`<a href="#sec">s</a> <a href="https://example.org/">web links are fine</a><h2 id="sec">s</h2>`, nil, 5, nil},
+		{"console error", headline + `<script>console.error("boom")</script>`, []string{"console: error: boom"}, 0, nil},
+		{"exception", headline + `<script>throw new Error("kaput")</script>`, []string{"kaput"}, 0, nil},
+		{"image not decoded", headline + `<img alt="gone" src="missing.png">`, []string{`image not decoded: "gone" missing.png`, "broken local link: missing.png: no such file"}, 1, nil},
+		{"broken image data", headline + `<img alt="junk" src="data:image/png;base64,AAAA">`, []string{`image not decoded: "junk"`}, 1, nil},
+		{"lazy image below the fold", headline + `<div style="height:3000px"></div><img loading="lazy" alt="lazy" src="` + png1x1 + `">`, nil, 1, nil},
+		{"missing file link", headline + `<a href="nope.html">n</a>`, []string{"broken local link: nope.html: no such file"}, 1, nil},
+		{"missing anchor", headline + `<a href="#nowhere">n</a>`, []string{"broken local link: #nowhere: no element with id nowhere"}, 1, nil},
+		{"external resource", headline + `<script src="http://127.0.0.1:9/x.js"></script>`, []string{"external resource (report is not self-contained): http://127.0.0.1:9/x.js"}, 1, nil},
+		{"headline below the first screen", `<div style="height:900px"></div>` + headline, []string{"headline not inside the first screen"}, 0, nil},
+		{"headline too wide", `<table id="h" style="width:2000px"><tr><td>x</td></tr></table>`, []string{"headline not inside the first screen"}, 0, nil},
+		{"headline missing", `<p>no table</p>`, []string{"headline element not found"}, 0, nil},
 		// A table with display: block and overflow-x: auto (as the report's
 		// tables) keeps its box inside the viewport and scrolls inside.
 		{"headline scrolls inside itself", `<table id="h" style="display:block;overflow-x:auto;max-width:100%"><tr><td><div style="width:1500px">wide</div></td></tr></table>`,
-			[]string{"headline scrolls sideways: table#h content is"}, 0},
+			[]string{"headline scrolls sideways: table#h content is"}, 0, nil},
 		{"headline in a scrolling box", `<div class="wrap" style="overflow-x:auto;width:800px"><table id="h"><tr><td><div style="width:1200px">wide</div></td></tr></table></div>`,
-			[]string{"headline scrolls sideways: div.wrap content is"}, 0},
-		{"page scrolls sideways", headline + `<div style="width:1500px">wide</div>`, []string{"headline scrolls sideways: the page is"}, 0},
-		{"headline fits 1366 px", `<table id="h" style="display:block;overflow-x:auto;max-width:100%"><tr><td><div style="width:1300px">fits</div></td></tr></table>`, nil, 0},
+			[]string{"headline scrolls sideways: div.wrap content is"}, 0, nil},
+		{"page scrolls sideways", headline + `<div style="width:1500px">wide</div>`, []string{"headline scrolls sideways: the page is"}, 0, nil},
+		{"headline fits 1366 px", `<table id="h" style="display:block;overflow-x:auto;max-width:100%"><tr><td><div style="width:1300px">fits</div></td></tr></table>`, nil, 0, nil},
+		{"chart wide enough", headline + `<img class="chart" alt="c" src="` + png1x1 + `" style="width:640px">`, nil, 1, map[string]float64{"img.chart": 600}},
+		{"chart too narrow", headline + `<img class="chart" alt="c" src="` + png1x1 + `" style="width:310px">`,
+			[]string{"displayed too narrow: img.chart: 310 px wide, want at least 600"}, 1, map[string]float64{"img.chart": 600}},
+		{"chart missing", headline, []string{"displayed too narrow: img.chart: no such element"}, 0, map[string]float64{"img.chart": 600}},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "-")+".html")
 			writeFile(t, path, page(tt.body))
-			f, err := b.Check(path, browser.Checks{Headline: "#h"})
+			f, err := b.Check(path, browser.Checks{Headline: "#h", MinWidth: tt.minWidth})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -3,8 +3,10 @@ package browser
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -21,6 +23,10 @@ type Checks struct {
 	// FirstScreen are more selectors whose first match must lie entirely
 	// inside the first screen too (e.g. the report's trade-off chart).
 	FirstScreen []string
+	// MinWidth maps selectors to the width (CSS px) their first match
+	// must be displayed at, at least (e.g. a chart a person can read);
+	// a selector matching nothing fails too.
+	MinWidth map[string]float64
 	// Width and Height are the viewport; 0 means 1366 × 768.
 	Width, Height int
 	// Screenshot is where the full-page PNG goes; empty means
@@ -59,7 +65,10 @@ type Findings struct {
 	// NotInFirstScreen lists Checks.FirstScreen selectors that matched
 	// nothing or lie (partly) outside the first screen, with why.
 	NotInFirstScreen []string
-	Screenshot       string // path written, "" if none
+	// TooNarrow lists Checks.MinWidth selectors that matched nothing or
+	// are displayed narrower than asked, with why.
+	TooNarrow  []string
+	Screenshot string // path written, "" if none
 }
 
 // Problems lists every failed assertion, one line each.
@@ -89,6 +98,9 @@ func (f *Findings) Problems() []string {
 	}
 	for _, s := range f.NotInFirstScreen {
 		out = append(out, "not inside the first screen: "+s)
+	}
+	for _, s := range f.TooNarrow {
+		out = append(out, "displayed too narrow: "+s)
 	}
 	return out
 }
@@ -221,6 +233,19 @@ func (p *Page) Check(c Checks) (*Findings, error) {
 			f.NotInFirstScreen = append(f.NotInFirstScreen, sel+": no such element")
 		case !inside(*r, w, h):
 			f.NotInFirstScreen = append(f.NotInFirstScreen, fmt.Sprintf("%s: box top %.0f left %.0f bottom %.0f right %.0f", sel, r.Top, r.Left, r.Bottom, r.Right))
+		}
+	}
+
+	for _, sel := range slices.Sorted(maps.Keys(c.MinWidth)) {
+		r, err := box(p, sel)
+		if err != nil {
+			return nil, err
+		}
+		switch min := c.MinWidth[sel]; {
+		case r == nil:
+			f.TooNarrow = append(f.TooNarrow, sel+": no such element")
+		case r.Right-r.Left < min:
+			f.TooNarrow = append(f.TooNarrow, fmt.Sprintf("%s: %.0f px wide, want at least %.0f", sel, r.Right-r.Left, min))
 		}
 	}
 

@@ -3,7 +3,7 @@ package runner
 import (
 	"fmt"
 	"io"
-	"text/tabwriter"
+	"strings"
 	"time"
 
 	"github.com/authbench/authbench/internal/results"
@@ -35,23 +35,27 @@ func WriteTimes(w io.Writer, times []results.ScenarioTime, total time.Duration) 
 		return
 	}
 	fmt.Fprintln(w, "time per scenario (wall clock of this run, one measurement each, 1 s resolution; plan = phases + setup estimate):")
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\twall\tplan\tturns\tshare\t")
+	width := len("all scenarios")
 	var sum, plan float64
 	for _, t := range times {
+		width = max(width, len(t.Scenario))
 		sum += t.WallS
 		plan += t.EstimatedS
 	}
-	for _, t := range times {
-		share := 0.0
-		if total > 0 {
-			share = t.WallS / total.Seconds()
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.0f %%\t\n", t.Scenario, secs(t.WallS), secs(t.EstimatedS), t.Turns, 100*share)
+	row := func(name, wall, plan, turns, share string) {
+		line := fmt.Sprintf("  %-*s %8s %8s %6s %6s", width, name, wall, plan, turns, share)
+		fmt.Fprintln(w, strings.TrimRight(line, " "))
 	}
-	fmt.Fprintf(tw, "all scenarios\t%s\t%s\t\t\t\n", secs(sum), secs(plan))
-	fmt.Fprintf(tw, "run total\t%s\t\t\t\t\n", secs(total.Seconds()))
-	tw.Flush()
+	row("scenario", "wall", "plan", "turns", "share")
+	for _, t := range times {
+		share := "-"
+		if total > 0 {
+			share = fmt.Sprintf("%.0f %%", 100*t.WallS/total.Seconds())
+		}
+		row(t.Scenario, secs(t.WallS), secs(t.EstimatedS), fmt.Sprint(t.Turns), share)
+	}
+	row("all scenarios", secs(sum), secs(plan), "", "")
+	row("run total", secs(total.Seconds()), "", "", "")
 }
 
 func secs(s float64) string {

@@ -18,10 +18,11 @@ func TestWriteTimes(t *testing.T) {
 	got := b.String()
 	for _, want := range []string{
 		"time per scenario (wall clock of this run, one measurement each, 1 s resolution",
-		"steady/tokens=100  1m40s  1m35s     33   50 %",
-		"cluster    50s    54s      0   25 %",
-		"all scenarios  2m30s  2m29s",
-		"run total  3m20s",
+		"  scenario              wall     plan  turns  share\n",
+		"  steady/tokens=100    1m40s    1m35s     33   50 %\n",
+		"  cluster                50s      54s      0   25 %\n",
+		"  all scenarios        2m30s    2m29s\n",
+		"  run total            3m20s\n",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("missing %q in\n%s", want, got)

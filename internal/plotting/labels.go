@@ -20,6 +20,9 @@ type placedLabels struct {
 	// markers are every plotted point, with the radius each covers.
 	markers plotter.XYs
 	radius  vg.Length
+	// rules are horizontal and vertical lines (the Pareto staircase, the
+	// "never" edge) a label should not sit on.
+	rules []plotter.XYs
 }
 
 // Plot implements plot.Plotter.
@@ -28,6 +31,17 @@ func (l *placedLabels) Plot(c draw.Canvas, plt *plot.Plot) {
 	var obstacles []vg.Rectangle
 	for _, m := range l.markers {
 		obstacles = append(obstacles, around(vg.Point{X: trX(m.X), Y: trY(m.Y)}, l.radius))
+	}
+	for _, line := range l.rules {
+		for i := 1; i < len(line); i++ {
+			a, b := vg.Point{X: trX(line[i-1].X), Y: trY(line[i-1].Y)}, vg.Point{X: trX(line[i].X), Y: trY(line[i].Y)}
+			// The segment's bounding box: exact for the axis-parallel
+			// steps drawn here.
+			obstacles = append(obstacles, vg.Rectangle{
+				Min: vg.Point{X: min(a.X, b.X) - 1, Y: min(a.Y, b.Y) - 1},
+				Max: vg.Point{X: max(a.X, b.X) + 1, Y: max(a.Y, b.Y) + 1},
+			})
+		}
 	}
 	anchors := make([]vg.Point, len(l.anchors))
 	sizes := make([]vg.Point, len(l.anchors))

@@ -177,7 +177,12 @@ func tradeoffFig(ov analysis.Overview) (figure, bool, error) {
 	edge.Color = color.Gray{0xaa}
 	edge.Dashes = []vg.Length{vg.Points(1), vg.Points(2)}
 	p.Add(edge)
-	labels := &placedLabels{style: p.X.Tick.Label, markers: markers, radius: vg.Points(radius + 1)}
+	labels := &placedLabels{style: p.X.Tick.Label, markers: markers, radius: vg.Points(radius + 1),
+		rules: []plotter.XYs{front, {{X: neverX, Y: lo / 2}, {X: neverX, Y: hi * 2}}}}
+	for i, xy := range errs.XYs {
+		e := errs.YErrors[i]
+		labels.rules = append(labels.rules, plotter.XYs{{X: xy.X, Y: xy.Y - e.Low}, {X: xy.X, Y: xy.Y + e.High}})
+	}
 	labels.style.Font.Size = vg.Points(10)
 	labels.style.XAlign, labels.style.YAlign = draw.XLeft, draw.YBottom
 	// "never" first, at the top of its rule, so the names make room for it.

@@ -43,6 +43,11 @@ type KneeOptions struct {
 	// the ramp starts one Factor above it and counts it as the last
 	// sustained rate until a step beats it.
 	Known float64
+	// KnownBad, if > 0, is a rate already shown not sustained (a constant
+	// window that fell short or missed the p99 bound): the search ramps
+	// down from one Factor below it instead of climbing to it again.
+	// Ignored when Known or Bracket is set.
+	KnownBad float64
 	// Bracket, if both ends are set (0 < lo < hi), is an earlier search's
 	// [last sustained, first failed]: the search verifies lo, then hi,
 	// moving a wrong end by Widen until it holds, then bisects. Later
@@ -153,6 +158,8 @@ func (o *KneeOptions) withDefaults() (KneeOptions, error) {
 		return d, fmt.Errorf("widen %v, want > 1", d.Widen)
 	case d.Known < 0 || math.IsNaN(d.Known) || math.IsInf(d.Known, 0):
 		return d, fmt.Errorf("known rate %v, want >= 0", d.Known)
+	case d.KnownBad < 0 || math.IsNaN(d.KnownBad) || math.IsInf(d.KnownBad, 0):
+		return d, fmt.Errorf("known bad rate %v, want >= 0", d.KnownBad)
 	case d.Bracket != [2]float64{} && !(d.Bracket[0] > 0 && d.Bracket[1] > d.Bracket[0] && !math.IsInf(d.Bracket[1], 0)):
 		return d, fmt.Errorf("bracket %v, want 0 < lo < hi", d.Bracket)
 	}
@@ -193,8 +200,9 @@ func (o *KneeOptions) judge(r *Result) (good bool, reason string) {
 // StartRate by Factor until a step is bad (or MaxRate is reached; a first
 // bad step ramps down instead), then bisects at the geometric midpoint of
 // the last sustained and first failed rate until FirstBad/Rate ≤
-// 1+Resolution or MaxSteps. With Known it ramps from one Factor above it;
-// with Bracket it verifies both ends first (see KneeOptions.Bracket).
+// 1+Resolution or MaxSteps. With Known it ramps from one Factor above it,
+// with KnownBad down from one Factor below it; with Bracket it verifies
+// both ends first (see KneeOptions.Bracket).
 // Every step runs a fresh targeter from mk; steps share one HTTP
 // transport so connections stay warm. Total time is at most about
 // MaxSteps × (StepWarmup + StepDuration + Cooldown) plus response drain.

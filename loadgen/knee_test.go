@@ -37,6 +37,7 @@ func TestKneeBisection(t *testing.T) {
 		{"factor 2", KneeOptions{StartRate: 400, Factor: 2, MaxRate: 19200}, capacity, 10, false, true},
 		{"first step already bad: ramp down", KneeOptions{StartRate: 20000, Factor: 3}, capacity, 10, false, true},
 		{"known sustained rate from the window", KneeOptions{StartRate: 400, Known: 2000, Factor: 2, MaxRate: 19200}, capacity, 7, false, true},
+		{"known failed rate from the window", KneeOptions{StartRate: 400, KnownBad: 8000, Factor: 2}, capacity, 5, false, true},
 		{"bracket right", KneeOptions{Bracket: [2]float64{5100, 5300}, Factor: 3}, capacity, 2, false, true},
 		{"bracket too high", KneeOptions{Bracket: [2]float64{5600, 5850}, Factor: 3}, capacity, 4, false, true},
 		{"bracket far too high", KneeOptions{Bracket: [2]float64{9000, 9400}, Factor: 3}, capacity, 9, false, true},
@@ -70,6 +71,9 @@ func TestKneeBisection(t *testing.T) {
 			}
 			if tc.o.Known > 0 && calls[0] <= tc.o.Known {
 				t.Errorf("ramp started at %v, not above the known %v", calls[0], tc.o.Known)
+			}
+			if tc.o.KnownBad > 0 && calls[0] >= tc.o.KnownBad {
+				t.Errorf("ramp started at %v, not below the known failure %v", calls[0], tc.o.KnownBad)
 			}
 			if tc.o.Bracket[0] > 0 && (calls[0] != tc.o.Bracket[0] || k.Steps[0].Phase != PhaseVerify) {
 				t.Errorf("bracket search started at %v (%s)", calls[0], k.Steps[0].Phase)
@@ -153,6 +157,7 @@ func TestKneeOptionsRejectBadBracket(t *testing.T) {
 		{Bracket: [2]float64{100, 50}},
 		{Bracket: [2]float64{0, 50}},
 		{Known: -1},
+		{KnownBad: -1},
 		{Widen: 1},
 	} {
 		if _, err := o.withDefaults(); err == nil {

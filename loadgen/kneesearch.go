@@ -24,6 +24,8 @@ func newSearch(o *KneeOptions) *search {
 	case o.Known > 0:
 		s.good = o.Known
 		s.goods = append(s.goods, o.Known)
+	case o.KnownBad > 0:
+		s.bad = o.KnownBad
 	}
 	return s
 }

@@ -19,8 +19,9 @@ import (
 )
 
 // kneeOptions are a cell's knee search settings for one round. Round 1
-// runs the coarse ramp (from above this round's constant window, if that
-// window was sustained by the search's own rule) and bisects; later rounds
+// runs the coarse ramp (from above this round's constant window if that
+// window was sustained by the search's own rule, down from below it if
+// not) and bisects; later rounds
 // verify the previous round's bracket instead and widen it where it no
 // longer holds, within the scenario's smaller refine budget.
 func kneeOptions(sc *scenarios.Scenario, c *cell, round int) loadgen.KneeOptions {
@@ -41,6 +42,8 @@ func kneeOptions(sc *scenarios.Scenario, c *cell, round int) loadgen.KneeOptions
 	if w := c.lastWindow; w != nil && w.OfferedRPS >= k.Start/ko.Factor && w.OfferedRPS < k.Max {
 		if ok, _ := loadgen.Sustained(ko, w); ok {
 			ko.Known = w.OfferedRPS
+		} else if w.Metrics.Requests > 0 && !w.Interrupted {
+			ko.KnownBad = w.OfferedRPS
 		}
 	}
 	return ko
@@ -50,7 +53,10 @@ func kneeOptions(sc *scenarios.Scenario, c *cell, round int) loadgen.KneeOptions
 // (child processes only: in-process servers share this process's CPU time
 // with the load generator), so a step that fell short while the server
 // had CPU to spare shows the generator, not the server, as the limit; and
-// with a CPU profile, so the sustained steps' samples can be pooled.
+// with a CPU profile, so the sustained steps' samples can be pooled. The
+// CPU time runs from the step's window start to the stats answer after
+// its end, which a saturated server may delay: on a failed step it is an
+// upper bound.
 type stepMeasure struct {
 	servers *serverSet
 	ctx     context.Context

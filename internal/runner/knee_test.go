@@ -46,12 +46,15 @@ func TestKneeOptions(t *testing.T) {
 	}{
 		{"first round, no window", &cell{}, 1, 0, [2]float64{}, 3},
 		{"first round above a sustained window", &cell{lastWindow: good}, 1, 20, [2]float64{}, 3},
-		{"a window that fell short is no evidence", &cell{lastWindow: &short}, 1, 0, [2]float64{}, 3},
+		{"a window that fell short is a known failure", &cell{lastWindow: &short}, 1, 0, [2]float64{}, 3},
 		{"later round verifies the bracket", &cell{lastWindow: good, prevKnee: &loadgen.Knee{Rate: 40, FirstBad: 42}}, 2, 0, [2]float64{40, 42}, 2},
 		{"later round without a bracket ramps", &cell{lastWindow: good, prevKnee: &loadgen.Knee{Rate: 80}}, 2, 20, [2]float64{}, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ko := kneeOptions(sc, tc.c, tc.round)
+			if wantBad := tc.c.lastWindow == &short; (ko.KnownBad == 20) != wantBad {
+				t.Errorf("known bad %v", ko.KnownBad)
+			}
 			if ko.Known != tc.known || ko.Bracket != tc.bracket || ko.MaxSteps != tc.steps || ko.Resolution != scenarios.KneeResolution {
 				t.Errorf("known %v bracket %v steps %d resolution %v; want %v %v %d", ko.Known, ko.Bracket, ko.MaxSteps, ko.Resolution, tc.known, tc.bracket, tc.steps)
 			}

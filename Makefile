@@ -68,5 +68,10 @@ gate-calibrate: build tools
 	$(BIN) gate --calibrate --out reports/calibration-quiet
 	$(BIN) gate --calibrate --neighbour --out reports/calibration-neighbour
 
+# The long model-based and writer stress tests (10,000 schedules, 300 kill -9
+# rounds); make test runs their short form.
+model-long: deps
+	$(GO) test -race -count=1 -timeout 60m -run 'Model|Stress' ./impl/ -args -long
+
 clean:
 	rm -rf bin reports/*/ flamegraphs/*/

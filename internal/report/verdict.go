@@ -261,7 +261,7 @@ func peerItem(ov analysis.Overview) cell {
 			continue
 		}
 		b := cheapest(best[fam])
-		c = append(c, span{Text: fmt.Sprintf("; against %s's cheapest, ", map[impl.Family]string{impl.FamilyPBS: "PBS", impl.FamilyOurs: "ours"}[fam])},
+		c = append(c, span{Text: fmt.Sprintf("; against %s cheapest, ", map[impl.Family]string{impl.FamilyPBS: "PBS's", impl.FamilyOurs: "our"}[fam])},
 			span{Text: b.Verifier, Code: true}, span{Text: ": " + costPhrase(b)})
 	}
 	if s := peer.Staleness[analysis.ClassManualEdit]; s.N > 0 {

@@ -26,7 +26,10 @@ type OverviewRow struct {
 	// CPUDiff and KneeDiff judge the ratios to the control against the
 	// A/A noise floor.
 	CPUDiff, KneeDiff Difference
-	Staleness         map[EventClass]Staleness
+	// KneeCapped: this verifier's or the control's knee search hit its
+	// cap, so KneeVsControl is a bound, not an estimate.
+	KneeCapped bool
+	Staleness  map[EventClass]Staleness
 	// FloodCrypt is the crypt share of server CPU in FloodScenario (the
 	// report's one crypt-share estimator, see HeadlineRow.CryptInterval).
 	FloodCrypt Interval
@@ -134,6 +137,8 @@ func buildOverview(f *results.File, sum Summary, hit map[string]Bench, group str
 			row.CPUVsControl, row.CPUVsBaseline = r.VsControl[MetricCPU], r.VsBaseline[MetricCPU]
 			row.KneeVsControl, row.KneeVsBaseline = r.VsControl[MetricKnee], r.VsBaseline[MetricKnee]
 			row.CPUDiff, row.KneeDiff = head.VersusControl(v, MetricCPU), head.VersusControl(v, MetricKnee)
+			ctrl, _ := head.Row(results.ControlVerifier)
+			row.KneeCapped = r.KneeCapped || ctrl.KneeCapped
 		}
 		if r, ok := flood.Row(v); ok {
 			row.FloodCrypt = r.CryptInterval

@@ -9,16 +9,15 @@ import (
 	"github.com/authbench/authbench/internal/results"
 )
 
-func headlineSection(d *document, ov analysis.Overview, plotsDir string, tradeoff []string) {
+// headlineSection is the one-row-per-verifier table; the trade-off chart
+// it explains is drawn beside the verdict block.
+func headlineSection(d *document, ov analysis.Overview) {
 	d.h(2, "Headline")
 	if len(ov.Rows) == 0 {
 		d.p(txt("No load runs were recorded."))
 		return
 	}
 	overviewTable(d, ov, HeadlineID)
-	for _, name := range tradeoff {
-		d.imageClass(plotsDir, name, "trade-off: staleness of file edits against CPU per request", TradeOffClass)
-	}
 	noise := "no A/A copy of the control was measured, so nothing is marked ≈ and a ratio differs when its interval excludes 1"
 	if x, ok := analysis.NoiseWidth(ov.Noise[analysis.MetricKnee]); ok {
 		noise = fmt.Sprintf("A/A noise floor (the control against its copy in the same rounds): throughput ± %.1f %%", 100*x)
@@ -38,7 +37,7 @@ func hitLegend(ov analysis.Overview) string {
 			n[r.HitNS.N] = true
 		}
 	}
-	s := fmt.Sprintf("microbenchmark ns/op, median [%.0f %% interval] as benchstat computes it", 100*analysis.BenchConfidence)
+	s := fmt.Sprintf("microbenchmark ns/op, median [%.0f %% interval] as benchstat computes it ((min–max) with fewer than 6 runs)", 100*analysis.BenchConfidence)
 	if len(n) == 1 {
 		for k := range n {
 			s += fmt.Sprintf(", n = %d runs each", k)
@@ -75,7 +74,7 @@ func overviewTable(d *document, ov analysis.Overview, id string) {
 		none := analysis.Difference{Kind: -1}
 		row := cell2{cell{{Text: r.Verifier, Strong: true}}, txt(fmtBench(r.HitNS, ov)),
 			ratioCell(baselineRatio(r.CPUVsBaseline, r.Verifier), none, r.Verifier),
-			ratioCell(r.KneeVsControl, r.KneeDiff, r.Verifier)}
+			kneeCell(r)}
 		api := mergeStaleness(r.Staleness[analysis.ClassAPISelf], r.Staleness[analysis.ClassAPIOther])
 		row = append(row, stalenessCell(api), stalenessCell(r.Staleness[analysis.ClassManualEdit]), stalenessCell(r.Staleness[analysis.ClassRestore]))
 		rows = append(rows, row)
@@ -115,7 +114,7 @@ func fmtBench(b analysis.Bench, ov analysis.Overview) string {
 	case b.HasInterval():
 		s += " [" + fmtNSRange(b.Lo, b.Hi) + "]"
 	case b.N > 1:
-		return fmt.Sprintf("%s [min–max %s, n=%d]", s, fmtNSRange(b.Lo, b.Hi), b.N)
+		return fmt.Sprintf("%s (%s, n=%d)", s, fmtNSRange(b.Lo, b.Hi), b.N)
 	}
 	if !same || !b.HasInterval() {
 		s += fmt.Sprintf(" n=%d", b.N)
@@ -237,4 +236,13 @@ func fmtBound(s analysis.Staleness) string {
 		return "0"
 	}
 	return fmtMS(s.BoundMS)
+}
+
+// kneeCell is the throughput ratio to the control; a capped search (the
+// verifier's or the control's) makes it a bound, so it gets no ≈ ↑ ↓ mark.
+func kneeCell(r analysis.OverviewRow) cell {
+	if r.KneeCapped && r.KneeVsControl.Valid() && r.Verifier != results.ControlVerifier {
+		return append(ratioCell(r.KneeVsControl, analysis.Difference{Kind: -1}, r.Verifier), span{Text: " capped", Class: "warn"})
+	}
+	return ratioCell(r.KneeVsControl, r.KneeDiff, r.Verifier)
 }

@@ -24,7 +24,7 @@ const htmlTemplate = `<!DOCTYPE html>
 <style>
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 1.5em auto; max-width: 1400px; padding: 0 1em; color: #1f2328; line-height: 1.45; }
 h1 { border-bottom: 1px solid #d0d7de; padding-bottom: .2em; font-size: 1.5em; margin: .2em 0 .4em; }
-h2 { border-bottom: 1px solid #d0d7de; padding-bottom: .2em; margin-top: 1.2em; font-size: 1.25em; }
+h2 { border-bottom: 1px solid #d0d7de; padding-bottom: .1em; margin: .8em 0 .4em; font-size: 1.2em; }
 table { border-collapse: collapse; margin: .5em 0 1.2em; font-size: 13px; display: block; overflow-x: auto; }
 th, td { border: 1px solid #d0d7de; padding: 3px 7px; text-align: left; white-space: nowrap; }
 th { background: #f6f8fa; }
@@ -45,8 +45,12 @@ details { margin: .4em 0; }
 details > summary { cursor: pointer; font-weight: 600; padding: .2em 0; }
 table#headline { font-size: 12px; }
 table#headline td { white-space: normal; }
-ul.verdict { font-size: 14px; margin: .3em 0 .8em; padding-left: 1.2em; }
-ul.verdict li { margin: .15em 0; }
+ul.verdict { font-size: 12px; margin: .2em 0 .4em; padding-left: 1.2em; line-height: 1.25; }
+ul.verdict li { margin: .1em 0; }
+div.row { display: flex; gap: 1em; align-items: flex-start; flex-wrap: wrap; }
+div.row > table { margin-top: 0; }
+div.row > ul.verdict { flex: 1 1 0; min-width: 24em; margin-top: 0; }
+div.row > div { flex: 0 0 auto; }
 </style>
 </head>
 <body>
@@ -61,6 +65,8 @@ ul.verdict li { margin: .15em 0; }
 {{- else if eq .Kind "callout"}}<div class="callout {{.Class}}">{{template "cell" .Text}}</div>
 {{- else if eq .Kind "details"}}<details><summary>{{template "cell" .Text}}</summary>
 {{- else if eq .Kind "endDetails"}}</details>
+{{- else if eq .Kind "row"}}<div class="row">
+{{- else if eq .Kind "endRow"}}</div>
 {{- else if eq .Kind "table"}}<table{{with .ID}} id="{{.}}"{{end}}><thead><tr>{{range .Head}}<th>{{.}}</th>{{end}}</tr></thead><tbody>
 {{range .Rows}}<tr>{{range .}}<td>{{template "cell" .}}</td>{{end}}</tr>
 {{end}}</tbody></table>

@@ -37,6 +37,8 @@ const (
 	kEmbed   = "embed"      // flame graph: embedded in HTML when small enough, omitted in markdown
 	kDetails = "details"    // opens a collapsible section; Text is its summary
 	kEndDet  = "endDetails" // closes it
+	kRow     = "row"        // HTML only: lays the blocks up to kEndRow side by side
+	kEndRow  = "endRow"
 )
 
 type block struct {
@@ -88,6 +90,8 @@ func (d *document) details(summary string) {
 	d.Blocks = append(d.Blocks, block{Kind: kDetails, Text: txt(summary)})
 }
 func (d *document) endDetails() { d.Blocks = append(d.Blocks, block{Kind: kEndDet}) }
+func (d *document) row()        { d.Blocks = append(d.Blocks, block{Kind: kRow}) }
+func (d *document) endRow()     { d.Blocks = append(d.Blocks, block{Kind: kEndRow}) }
 
 // image shows plot name of plotsDir: PNG in markdown, linking the SVG;
 // index.html embeds whichever of the two files is smaller.

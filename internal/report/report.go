@@ -222,7 +222,7 @@ func build(dir string, f *results.File, sum analysis.Summary, ovs []analysis.Ove
 	d := &document{Title: "authbench report — " + f.RunID}
 
 	// The answers first, then what must not be missed.
-	verdictBlock(d, f, sum, ovs[0], opts.Gate)
+	verdictBlock(d, f, ovs[0], opts.Gate, opts.PlotsDir, tradeoff)
 	if f.Interrupted {
 		d.callout("fail", cell{{Text: "⚠️ Interrupted run: ", Strong: true, Class: "fail"},
 			{Text: "the suite was stopped before it finished; the results below are partial."}})
@@ -233,7 +233,7 @@ func build(dir string, f *results.File, sum analysis.Summary, ovs []analysis.Ove
 	}
 	openTargets(d, sum)
 
-	headlineSection(d, ovs[0], opts.PlotsDir, tradeoff)
+	headlineSection(d, ovs[0])
 	for _, ov := range ovs[1:] {
 		d.h(3, "Headline: "+ov.Group+" strategies")
 		overviewTable(d, ov, "")

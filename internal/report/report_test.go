@@ -141,7 +141,7 @@ func TestWrite(t *testing.T) {
 		{"staleness plot", "plots/staleness-manual-edit-manual-edit_bench_pbs_t0.png"},
 		{"bound zero", "next probe / 0"},
 		{"latency", "900 µs"},
-		{"hit path from bench-go.txt", "| **ttl** | 509 ns \\[min–max 498–520 ns, n=2\\] |"},
+		{"hit path from bench-go.txt", "| **ttl** | 509 ns (498–520 ns, n=2) |"},
 	} {
 		if !strings.Contains(md, tc.want) {
 			t.Errorf("report.md: no %s (%q)", tc.name, tc.want)

@@ -9,8 +9,8 @@ import (
 // maxOpenListed and maxMissedListed are how many inconclusive and missed
 // targets are listed uncollapsed above the headline.
 const (
-	maxOpenListed   = 3
-	maxMissedListed = 2
+	maxOpenListed   = 1
+	maxMissedListed = 1
 )
 
 // openTargets states the banner: missed and inconclusive targets among

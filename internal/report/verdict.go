@@ -14,9 +14,16 @@ import (
 // verdictBlock opens the report: one sentence per question the suite
 // answers, each computed from this run with its number, interval and n,
 // or saying which data is missing.
-func verdictBlock(d *document, f *results.File, sum analysis.Summary, ov analysis.Overview, gate *GateVerdict) {
+// The trade-off chart sits beside it in HTML, so that it and the headline
+// table below both stay in the first screen.
+func verdictBlock(d *document, f *results.File, ov analysis.Overview, gate *GateVerdict, plotsDir string, tradeoff []string) {
 	d.h(2, "Verdict")
+	d.row()
 	d.Blocks = append(d.Blocks, block{Kind: kList, ID: VerdictID, Class: "verdict", Items: verdictItems(f, ov, gate)})
+	for _, name := range tradeoff {
+		d.imageClass(plotsDir, name, "trade-off: staleness of file edits against CPU per request", TradeOffClass)
+	}
+	d.endRow()
 }
 
 func verdictItems(f *results.File, ov analysis.Overview, gate *GateVerdict) []cell {
@@ -174,11 +181,24 @@ func costPhrase(r analysis.OverviewRow) string {
 		parts = append(parts, "hit path not measured (no microbenchmarks in the run dir)")
 	}
 	if iv := r.CPUVsBaseline; iv.Valid() {
-		parts = append(parts, fmt.Sprintf("CPU/request %s uncached (%s)", analysis.FormatRatio(iv), analysis.FormatCoverage(iv)))
+		parts = append(parts, fmt.Sprintf("CPU/request %s uncached (%s)", analysis.FormatRatio(iv), rounds(iv)))
 	} else {
 		parts = append(parts, "CPU per request not measured")
 	}
 	return strings.Join(parts, ", ")
+}
+
+// shortCost is costPhrase for a comparison: the numbers with their
+// intervals, without repeating the words.
+func shortCost(r analysis.OverviewRow) string {
+	hit, cpu := "—", "—"
+	if r.HitNS.N > 0 {
+		hit = fmtBenchFull(r.HitNS)
+	}
+	if r.CPUVsBaseline.Valid() {
+		cpu = analysis.FormatRatio(r.CPUVsBaseline)
+	}
+	return hit + ", " + cpu
 }
 
 // fmtBenchFull is a hit path with its interval and n, for sentences.
@@ -186,7 +206,7 @@ func fmtBenchFull(b analysis.Bench) string {
 	if b.HasInterval() {
 		return fmt.Sprintf("%s [%s] (n=%d)", fmtNS(b.Median), fmtNSRange(b.Lo, b.Hi), b.N)
 	}
-	return fmt.Sprintf("%s (n=%d, too few runs for a 95 %% interval)", fmtNS(b.Median), b.N)
+	return fmt.Sprintf("%s (n=%d, no 95 %% CI)", fmtNS(b.Median), b.N)
 }
 
 // httpCostItem says whether HTTP CPU per request separates the cached
@@ -222,14 +242,14 @@ func httpCostItem(ov analysis.Overview) cell {
 		maxLo, minHi = math.Max(maxLo, iv.Lo), math.Min(minHi, iv.Hi)
 	}
 	s := fmt.Sprintf("the %d cached verifiers cost %s (%s) to %s (%s) of uncached's CPU per request in %s (%s)",
-		len(ivs), analysis.FormatRatio(ivs[lo]), names[lo], analysis.FormatRatio(ivs[hi]), names[hi], ov.Scenario, analysis.FormatCoverage(ivs[lo]))
+		len(ivs), analysis.FormatRatio(ivs[lo]), names[lo], analysis.FormatRatio(ivs[hi]), names[hi], ov.Scenario, rounds(ivs[lo]))
 	switch {
 	case !ranged:
 		s += "; with a single round there is no interval to tell them apart."
 	case maxLo <= minHi:
-		s += "; all their intervals overlap, so at this load the HTTP stack, not the verifier, sets the cost and staleness is what separates them."
+		s += "; all their intervals overlap: the HTTP stack sets the cost, staleness separates them."
 	default:
-		s += "; their intervals do not all overlap: the verifiers differ in HTTP cost too."
+		s += "; their intervals do not all overlap."
 	}
 	return append(c, span{Text: s})
 }
@@ -261,11 +281,11 @@ func peerItem(ov analysis.Overview) cell {
 			continue
 		}
 		b := cheapest(best[fam])
-		c = append(c, span{Text: fmt.Sprintf("; against %s cheapest, ", map[impl.Family]string{impl.FamilyPBS: "PBS's", impl.FamilyOurs: "our"}[fam])},
-			span{Text: b.Verifier, Code: true}, span{Text: ": " + costPhrase(b)})
+		c = append(c, span{Text: fmt.Sprintf("; %s cheapest, ", map[impl.Family]string{impl.FamilyPBS: "PBS's", impl.FamilyOurs: "our"}[fam])},
+			span{Text: b.Verifier, Code: true}, span{Text: ": " + shortCost(b)})
 	}
 	if s := peer.Staleness[analysis.ClassManualEdit]; s.N > 0 {
-		c = append(c, span{Text: "; it keeps every cached secret for its success TTL: " + stalePhrase(s, analysis.ClassManualEdit)})
+		c = append(c, span{Text: "; it keeps a cached secret for its success TTL (" + stalePhrase(s, analysis.ClassManualEdit) + ")"})
 	}
 	return append(c, span{Text: "."})
 }
@@ -324,4 +344,15 @@ func doubleRotationItem(f *results.File) cell {
 		c = append(c, span{Text: "."})
 	}
 	return c
+}
+
+// rounds is an interval's n, briefly; the coverage is in the scenario file.
+func rounds(iv analysis.Interval) string {
+	switch {
+	case !iv.HasRange():
+		return "one round, no interval"
+	case iv.Paired:
+		return fmt.Sprintf("%d rounds, %.0f %% CI", iv.N, 100*iv.Coverage)
+	}
+	return fmt.Sprintf("%d repeats, %.0f %% CI", iv.N, 100*iv.Coverage)
 }

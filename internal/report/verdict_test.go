@@ -46,7 +46,7 @@ func verdictFixture(t *testing.T) (*results.File, map[string]analysis.Bench) {
 func renderVerdict(f *results.File, hit map[string]analysis.Bench, gate *GateVerdict) string {
 	sum := analysis.Summarize(f, analysis.Options{})
 	d := &document{Title: "verdict"}
-	verdictBlock(d, f, sum, analysis.Overviews(f, sum, hit)[0], gate)
+	verdictBlock(d, f, analysis.Overviews(f, sum, hit)[0], gate, "plots", nil)
 	return string(d.markdown("", ""))
 }
 

@@ -28,8 +28,26 @@
 // The control is measured twice per round (results.ControlVerifier and
 // results.ControlCopyVerifier); the copy-to-control interval of each metric
 // is the run's noise floor (±x %, the larger distance of its ends from 1).
-// A verifier differs from the control only when its whole interval lies
-// beyond that floor. Targets are met when the whole interval is on the
-// right side of the threshold, missed when it is wholly on the wrong side,
-// and inconclusive otherwise.
+// A ratio is indistinguishable from the control (≈) only when its whole
+// interval lies inside the floor, different when it lies wholly beyond,
+// and unclear otherwise: the same whole-interval rule as the targets, so
+// a mark never contradicts a verdict.
+//
+// Targets are the entries of gate/thresholds.yaml checked by the report
+// (internal/targets; the gate reads the same file). A target is met when
+// the whole interval is on the right side of the threshold, missed when
+// it is wholly on the wrong side, inconclusive when it straddles, and
+// unresolved when the measurement is coarser than the entry's resolution
+// (too few profile samples per window, an A/A floor or knee bracket wider
+// than the margin, one round) or undecidable when the reference is itself
+// a bound (a capped knee search). Only the first three are results; sanity
+// entries (harness checks) are returned apart (Summary.Sanity).
+//
+// # Microbenchmarks and staleness
+//
+// Hit-path microbenchmarks are summarised as benchstat does (Bench: the
+// median with benchmath's distribution-free 95 % interval, and n).
+// Staleness per event is what a user needs: old-secret requests accepted
+// after the change, the time to the lasting rejection and the probe
+// spacing that bounds it (EventOf, revocation.Probes).
 package analysis

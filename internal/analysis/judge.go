@@ -142,8 +142,9 @@ func judgeRow(e targets.Entry, ss ScenarioSummary, r, ctrl HeadlineRow) (t Targe
 		}
 		t.Name = fmt.Sprintf("CPU/request ≥ %g× cheaper than uncached", e.Value)
 		t.Measured = fmt.Sprintf("%s uncached (%s)", FormatRatio(iv), FormatCoverage(iv))
-		ratioResolution(&t, e, RelativeHalfWidth(iv), "the interval's half-width")
-		return finish(t, iv, e, func(iv Interval) (Verdict, string) { return AtMost(iv, 1/e.Value) }), true
+		half := RelativeHalfWidth(iv)
+		ratioResolution(&t, e, half, "the interval's half-width")
+		return finish(t, iv, widenRatio(iv, half), func(iv Interval) (Verdict, string) { return AtMost(iv, 1/e.Value) }), true
 	case targets.KneeRatio:
 		iv := r.VsControl[MetricKnee]
 		if !iv.Valid() || r.Knee.N == 0 || !r.KneeFromSearch || !IsCached(r.Verifier) {
@@ -169,7 +170,7 @@ func judgeRow(e targets.Entry, ss ScenarioSummary, r, ctrl HeadlineRow) (t Targe
 			t.Verdict, t.Reason = Undecidable, "this verifier's search hit its cap (search maximum or generator ceiling): its knee is a lower bound"
 			return t, true
 		}
-		return finish(t, iv, e, func(iv Interval) (Verdict, string) { return AtLeast(iv, e.Value) }), true
+		return finish(t, iv, widenRatio(iv, got), func(iv Interval) (Verdict, string) { return AtLeast(iv, e.Value) }), true
 	case targets.CryptShareMax, targets.CryptShareMin:
 		iv := r.CryptInterval
 		if r.Crypt.N == 0 || r.CryptSamples == 0 || IsControl(r.Verifier) {
@@ -191,9 +192,10 @@ func judgeRow(e targets.Entry, ss ScenarioSummary, r, ctrl HeadlineRow) (t Targe
 		t.Achieved = fmt.Sprintf("%s (%d samples in the sparsest window)", fmtSharePct(got), r.CryptSamples)
 		if got > e.Resolution*(1+1e-9) {
 			t.Verdict, t.Reason = Unresolved, fmt.Sprintf("one profile sample is %s of the CPU, the target needs %s", fmtSharePct(got), fmtSharePct(e.Resolution))
-			return t, true
 		}
-		return finish(t, iv, e, judgeFn), true
+		wide := iv
+		wide.Lo, wide.Hi = iv.Lo-got, iv.Hi+got
+		return finish(t, iv, wide, judgeFn), true
 	}
 	return t, false
 }
@@ -213,13 +215,30 @@ func ratioResolution(t *Target, e targets.Entry, got float64, what string) {
 	}
 }
 
-// finish judges iv unless the resolution already left t unresolved.
-func finish(t Target, iv Interval, e targets.Entry, judgeFn func(Interval) (Verdict, string)) Target {
+// finish judges t. A measurement coarser than the target needs cannot
+// show it met, but it can show it missed: when the interval widened by
+// the measurement's resolution (wide) still lies wholly on the wrong
+// side, the miss stands whatever the finer truth. Otherwise an
+// unresolved t stays unresolved. A resolved t is judged on its interval
+// iv itself.
+func finish(t Target, iv, wide Interval, judgeFn func(Interval) (Verdict, string)) Target {
 	if t.Verdict == Unresolved {
+		if v, why := judgeFn(wide); v == Missed {
+			t.Verdict, t.Reason = Missed, "missed by more than the measurement's resolution: "+why
+		}
 		return t
 	}
 	t.Verdict, t.Reason = judgeFn(iv)
 	return t
+}
+
+// widenRatio widens a ratio's interval by the relative resolution x.
+func widenRatio(iv Interval, x float64) Interval {
+	if math.IsInf(x, 1) || math.IsNaN(x) {
+		return noInterval
+	}
+	iv.Lo, iv.Hi = iv.Lo/(1+x), iv.Hi*(1+x)
+	return iv
 }
 
 func fmtSharePct(x float64) string {

@@ -159,7 +159,7 @@ func TestResolution(t *testing.T) {
 	t.Parallel()
 	f := repeatsFile()
 	for i, r := range f.Runs {
-		if r.Verifier == "generation" && r.CPUShare.Samples > 0 {
+		if (r.Verifier == "generation" || r.Verifier == "mtime") && r.CPUShare.Samples > 0 {
 			f.Runs[i].CPUShare.Samples = 42 // 2.4 % per sample for a 1 % target
 		}
 		if r.Verifier == results.ControlVerifier && r.KneeRPS > 0 {
@@ -172,6 +172,11 @@ func TestResolution(t *testing.T) {
 	}
 	if tg := got["cached-hits-do-not-hash|generation"]; tg.Verdict != Unresolved || tg.Verdict.Decided() || !strings.Contains(tg.Achieved, "42 samples") {
 		t.Errorf("42 samples: %+v, want unresolved", tg)
+	}
+	// A share far above the target is a miss even when coarse: mtime's
+	// 5 % stays above 1 % widened by one sample of 42 (2.4 %).
+	if tg := got["cached-hits-do-not-hash|mtime"]; tg.Verdict != Missed || !strings.Contains(tg.Reason, "more than the measurement's resolution") {
+		t.Errorf("mtime with 42 samples: %+v, want a robust miss", tg)
 	}
 	for _, v := range []string{"generation", "mtime", "ttl"} {
 		if tg := got["knee-vs-control|"+v]; tg.Verdict != Undecidable || !strings.Contains(tg.Reason, "cap") {

@@ -45,7 +45,8 @@ details { margin: .4em 0; }
 details > summary { cursor: pointer; font-weight: 600; padding: .2em 0; }
 table#headline { font-size: 12px; }
 table#headline td { white-space: normal; }
-ul.verdict { font-size: 12px; margin: .2em 0 .4em; padding-left: 1.2em; line-height: 1.25; }
+table#headline { line-height: 1.2; }
+ul.verdict { font-size: 12px; margin: .2em 0 .4em; padding-left: 1.2em; line-height: 1.2; }
 ul.verdict li { margin: .1em 0; }
 div.row { display: flex; gap: 1em; align-items: flex-start; flex-wrap: wrap; }
 div.row > table { margin-top: 0; }

@@ -156,7 +156,7 @@ func TestWrite(t *testing.T) {
 		t.Error("report.md does not open on the verdict block")
 	}
 	if m, h := strings.Index(top, "targets MISSED"), strings.Index(top, "## Headline"); m < 0 || m > h {
-		t.Error("missed targets are not listed above the headline")
+		t.Error("the missed-targets banner is not above the headline")
 	}
 	if strings.Contains(md, "evil.example](") {
 		t.Error("report.md links an external results file")

@@ -33,7 +33,7 @@ code { background: #eff1f3; padding: 0 .3em; border-radius: 3px; }
 .callout { border-left: 4px solid #bf8700; background: #fff8c5; padding: .4em 1em; margin: .5em 0; font-size: 14px; }
 ul.compact { font-size: 13px; margin: .2em 0; line-height: 1.3; }
 p.note { font-size: 12px; color: #57606a; }
-img.plot.tradeoff { max-height: 200px; }
+img.plot.tradeoff { max-height: 280px; }
 table#headline td, table#headline th { padding: 2px 5px; }
 .callout.fail { border-color: #cf222e; background: #ffebe9; }
 .fail { color: #cf222e; font-weight: bold; }

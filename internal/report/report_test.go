@@ -155,8 +155,8 @@ func TestWrite(t *testing.T) {
 	if !strings.HasPrefix(strings.SplitN(top, "\n\n", 2)[1], "## Verdict") {
 		t.Error("report.md does not open on the verdict block")
 	}
-	if m, h := strings.Index(top, "targets MISSED"), strings.Index(top, "## Headline"); m < 0 || m > h {
-		t.Error("the missed-targets banner is not above the headline")
+	if m, h, tg := strings.Index(top, "targets MISSED"), strings.Index(top, "## Headline"), strings.Index(top, "## Targets"); m < h || m > tg {
+		t.Error("the missed-targets banner is not between the headline and the targets")
 	}
 	if strings.Contains(md, "evil.example](") {
 		t.Error("report.md links an external results file")

@@ -58,8 +58,8 @@ func clusterFigs(f *results.File, scenario string) ([]figure, error) {
 	}
 	var out []figure
 	for _, k := range keys {
-		p := newPlot(fmt.Sprintf("Valid tickets rejected after %s, attr_timeout %s — %s", k.event, fmtAttr(k.attr), scenario),
-			"time since the nodes' rotation check (ms)", "rejected valid tickets (fraction)")
+		p := newPlot(fmt.Sprintf("Valid tickets refused around %s, attr_timeout %s — %s (before t=0: tickets signed before the touch)", k.event, fmtAttr(k.attr), scenario),
+			"time since the nodes' rotation check (ms)", "valid tickets refused (fraction of requests in bucket)")
 		leg := newLegend()
 		lo, hi := 0.0, 0.0
 		for _, row := range byKey[k] {
@@ -95,11 +95,41 @@ func clusterFigs(f *results.File, scenario string) ([]figure, error) {
 		rule.Dashes = []vg.Length{vg.Points(2), vg.Points(2)}
 		p.Add(rule)
 		leg.Add("rotation check", rule)
+		// The touch (key aged) precedes the check: refusals between the two
+		// are PVE's age range for a key past its lifetime, not a fault, so
+		// the reader must see where that window starts.
+		if at, n := meanEventMs(byKey[k]); n > 0 {
+			touch, err := plotter.NewLine(plotter.XYs{{X: at, Y: 0}, {X: at, Y: 1}})
+			if err != nil {
+				return nil, fmt.Errorf("cluster plot %s: %w", scenario, err)
+			}
+			touch.Color = color.Gray{Y: 110}
+			touch.Dashes = []vg.Length{vg.Points(1), vg.Points(3)}
+			p.Add(touch)
+			leg.Add(fmt.Sprintf("key aged (touch), mean over %s", plural(n, "trial")), touch)
+			lo = math.Min(lo, at)
+		}
 		p.X.Min, p.X.Max = lo, math.Max(hi, 0)
 		p.Y.Min, p.Y.Max = 0, 1.05
 		out = append(out, framed(ClusterPlotName(scenario, k.event, k.attr), p, leg, plotW, plotH))
 	}
 	return out, nil
+}
+
+// meanEventMs is the mean touch offset (ms, relative to the check) over
+// every trial of rows, and the number of trials it rests on.
+func meanEventMs(rows []analysis.ClusterRow) (float64, int) {
+	sum, n := 0.0, 0
+	for _, r := range rows {
+		for _, ms := range r.EventMsPerTrial {
+			sum += float64(ms)
+			n++
+		}
+	}
+	if n == 0 {
+		return 0, 0
+	}
+	return sum / float64(n), n
 }
 
 // plural is "1 trial", "2 trials".

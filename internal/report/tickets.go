@@ -97,14 +97,16 @@ func clusterTable(d *document, sc string, rows []analysis.ClusterRow) {
 			txt(fmtInts(r.RotationsPerTrial)),
 			{dbl},
 			txt(fmtCount(r.DisagreeTrials, r.Trials)),
+			txt(fmtBeforeCheck(r.BeforeCheck)),
 			txt(fmtRejected(r.RejectedValid, r.Total)),
 			txt(fmtPeak(r)),
 			txt(fmtCPU(r.CPUSecondsPer1kReq)),
 			txt(orDash(note)),
 		})
 	}
-	d.table([]string{"strategy", "attr_timeout", "trials", "rotations per trial (1 is correct)", "double rotations [95 % CI]", "nodes disagree", "valid tickets rejected", "worst bucket", "node CPU / request", "note"}, out)
+	d.table([]string{"strategy", "attr_timeout", "trials", "rotations per trial (1 is correct)", "double rotations [95 % CI]", "nodes disagree", "refused between touch and check", "valid tickets refused after the check (signed after it)", "worst bucket", "node CPU / request", "note"}, out)
 	d.pClass("note", txt("Each trial: fresh nodes, each with its own FUSE mount of one key directory; the key's mtime set to yesterday on all at once, then every node's rotation check. Intervals are exact (Clopper–Pearson) over trials."))
+	d.pClass("note", txt("Between the touch and the check the tickets in use were signed just before the touch; a node that sees the aged key refuses those of the touch's second by PVE's age range (a key past its lifetime accepts only tickets signed before its expiry second) until it sees the rotation — faithful behaviour, counted apart. From t = 0 on the tickets were signed after the check; refusals there are a double rotation's."))
 }
 
 func plottingAttr(ms int64) string {
@@ -137,6 +139,15 @@ func fmtRejected(k, n int) string {
 		return "—"
 	}
 	return fmt.Sprintf("%s (%d of %d)", fmtPct(float64(k)/float64(n)), k, n)
+}
+
+// fmtBeforeCheck is the touch-to-check window's refusals and how many the
+// age range made; "—" for files from before it was recorded.
+func fmtBeforeCheck(w *results.ClusterWindow) string {
+	if w == nil || w.Total == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%s (%d by age range)", fmtRejected(w.RejectedValid, w.Total), w.RejectedAge)
 }
 
 func fmtPeak(r analysis.ClusterRow) string {

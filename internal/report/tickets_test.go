@@ -29,7 +29,8 @@ func ticketsFixture() *results.File {
 		{Scenario: "cluster", Event: "key-touch-yesterday", Verifier: "ticket/mtime", AttrTimeoutMs: 1000, Nodes: 3, Trials: 2,
 			RotationsPerTrial: []int{3, 1}, DoubleRotationTrials: 1, DisagreeTrials: 1, RejectedValid: 9, Total: 40, RejectedValidRatio: 0.225, PeakRejectedValidRatio: 0.6, Timeline: tl, CPUSecondsPer1kReq: 0.9},
 		{Scenario: "cluster", Event: "key-touch-yesterday", Verifier: "ticket/mtime-reopen", AttrTimeoutMs: 1000, Nodes: 3, Trials: 2,
-			RotationsPerTrial: []int{1, 1}, Total: 40, Timeline: tl[:1], FailedTrials: 1},
+			RotationsPerTrial: []int{1, 1}, Total: 40, Timeline: tl[:1], FailedTrials: 1,
+			BeforeCheck: &results.ClusterWindow{RejectedValid: 12, RejectedAge: 12, Total: 20}},
 		{Scenario: "cluster", Event: "key-touch-yesterday", Verifier: "ticket/mtime", AttrTimeoutMs: 0, Nodes: 3, Skipped: "/dev/fuse missing"},
 	}}
 }

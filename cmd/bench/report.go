@@ -45,7 +45,9 @@ With --check: open DIR/index.html in headless Chromium and check it (no
 console errors, every image decoded, every local link resolving, nothing
 loaded from the network, the headline table and the trade-off chart in the
 first screen at 1366x768, a linked flame graph zooming on a click and
-highlighting on a search); the full-page screenshot is saved as
+highlighting on a search, the headline not scrolling sideways), and every
+local link of report.md and its per-scenario files; the full-page
+screenshot is saved as
 DIR/index.screenshot.png. Exit 0 when every check passed, 1 when some
 failed (listed), 2 when it could not check (no browser, no index.html).
 
@@ -134,7 +136,17 @@ func checkReport(ctx context.Context, dir string, stdout io.Writer) error {
 	if got.Flame != "" {
 		fmt.Fprintf(stdout, "flame graph used: %s\n", got.Flame)
 	}
-	if probs := got.Problems(); len(probs) > 0 {
+	// The browser sees index.html only; report.md and its per-scenario
+	// files are what most people read, so their links are checked too.
+	dead, err := report.CheckLinks(dir)
+	if err != nil {
+		return exitCode(2, fmt.Errorf("report --check: %w", err))
+	}
+	probs := got.Problems()
+	for _, d := range dead {
+		probs = append(probs, "dead link: "+d)
+	}
+	if len(probs) > 0 {
 		return exitCode(1, fmt.Errorf("report --check %s: %d problems:\n%s", dir, len(probs), strings.Join(probs, "\n")))
 	}
 	fmt.Fprintf(stdout, "%s: all checks passed\n", filepath.Join(dir, report.HTMLFile))

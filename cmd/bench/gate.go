@@ -51,7 +51,7 @@ type gateOpts struct {
 	benchRE                   string
 	scenario, repo, out       string
 	minEffect, instrMinEffect float64
-	alpha, slowdown           float64
+	alpha, slowdown, abEffect float64
 	planted, rates, abSample  string
 	fdr                       bool
 	instrTrials, instrPool    int
@@ -93,6 +93,7 @@ func gateMain(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	fs.IntVar(&o.abProcs, "ab-procs", 10, "in-process A/B (method ab): driver processes, the paired samples")
 	fs.IntVar(&o.abRounds, "ab-rounds", 40, "in-process A/B: interleaved rounds per verifier in one process")
 	fs.StringVar(&o.abSample, "ab-sample", "250us", "in-process A/B: length of one sample")
+	fs.Float64Var(&o.abEffect, "ab-min-effect", gaterun.AB.DefaultMinEffect(), "smallest change that counts for the in-process A/B")
 	if err := fs.Parse(args); err != nil {
 		return exitCode(2, err)
 	}
@@ -141,7 +142,7 @@ func (o gateOpts) validate() error {
 	for _, f := range []struct {
 		name string
 		v    float64
-	}{{"--min-effect", o.minEffect}, {"--instr-min-effect", o.instrMinEffect}, {"--alpha", o.alpha}} {
+	}{{"--min-effect", o.minEffect}, {"--instr-min-effect", o.instrMinEffect}, {"--ab-min-effect", o.abEffect}, {"--alpha", o.alpha}} {
 		if !(f.v > 0 && f.v < 1) {
 			return fmt.Errorf("%s %v: want a fraction in (0, 1)", f.name, f.v)
 		}
@@ -188,7 +189,7 @@ func (o gateOpts) baseConfig() (gaterun.Config, error) {
 	}
 	return gaterun.Config{Repo: repo, Base: o.base, Methods: ms, Rounds: o.rounds, InstrRounds: o.instrRounds, Protocol: p,
 		Alpha: o.alpha, MinEffect: o.minEffect, InstrEffect: o.instrMinEffect, Out: o.out, FDR: o.fdr,
-		AB: gaterun.ABProtocol{Verifiers: gaterun.CachedVerifiers(), Rounds: o.abRounds, Sample: o.abSample}, ABProcs: o.abProcs}, nil
+		AB: gaterun.ABProtocol{Verifiers: gaterun.CachedVerifiers(), Rounds: o.abRounds, Sample: o.abSample, MinEffect: o.abEffect}, ABProcs: o.abProcs}, nil
 }
 
 func (o gateOpts) calConfig() (gaterun.CalConfig, error) {
@@ -211,7 +212,7 @@ func (o gateOpts) calConfig() (gaterun.CalConfig, error) {
 	return gaterun.CalConfig{Repo: repo, Methods: ms, Trials: o.trials, Rounds: o.rounds, InstrRounds: o.instrRounds,
 		Protocol: o.protocol(gaterun.CalibrationBench, gaterun.CalibrationBench), Alpha: o.alpha, MinEffect: o.minEffect, InstrEffect: o.instrMinEffect,
 		Slowdown: o.slowdown, Neighbour: o.neighbour, Out: o.out, Planted: planted, FDR: o.fdr, InstrTrials: o.instrTrials, InstrPool: o.instrPool,
-		AB: gaterun.ABProtocol{Verifiers: gaterun.CalibrationVerifiers(), Rounds: o.abRounds, Sample: o.abSample}, ABProcs: o.abProcs, Rates: o.rates}, nil
+		AB: gaterun.ABProtocol{Verifiers: gaterun.CalibrationVerifiers(), Rounds: o.abRounds, Sample: o.abSample, MinEffect: o.abEffect}, ABProcs: o.abProcs, Rates: o.rates}, nil
 }
 
 // exitOf maps a gaterun outcome to the exit code: 1 for a regression, 2

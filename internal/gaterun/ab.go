@@ -144,6 +144,9 @@ type ABProtocol struct {
 	Rounds    int       // interleaved rounds per verifier in one process
 	Sample    string    // length of one sample (a duration)
 	Planted   []float64 // calibration: slowdowns planted in copies of B
+	// MinEffect is the smallest change that counts for the paired
+	// comparison (not a driver argument).
+	MinEffect float64
 }
 
 func (p ABProtocol) args() []string {

@@ -53,7 +53,7 @@ func (c Config) comparisons() []comparison {
 		}
 	}
 	if slices.Contains(c.Methods, AB) {
-		cs = append(cs, comparison{abKind, c.ABProcs, gate.Options{MinEffect: c.MinEffect}})
+		cs = append(cs, comparison{abKind, c.ABProcs, gate.Options{MinEffect: c.AB.MinEffect}})
 	}
 	// Bonferroni over the comparisons, Holm (or BH) within each.
 	for i := range cs {

@@ -82,7 +82,7 @@ type MethodResult struct {
 	RecommendNote  string             `json:"recommend_note"`           // why not, or the simulated power
 	RoundSeconds   float64            `json:"round_seconds"`            // wall time of one round of one arm
 	GateSeconds    float64            `json:"gate_seconds_est"`         // these benchmarks' rounds of both sides at max(N, RecommendedN), builds excluded
-	MeetsTargets   bool               `json:"meets_targets"`            // ≤ 1 % false alarms, ≥ 95 % detection, ≤ 5 min
+	MeetsTargets   bool               `json:"meets_targets"`            // ≤ 1 % false alarms and ≥ 95 % detection by the whole 95 % interval, ≤ 5 min
 	SlowdownIters  map[string]int64   `json:"slowdown_iters,omitempty"` // instructions: the fixed work per verifier
 	Planted        []PlantedResult    `json:"planted,omitempty"`        // detection per planted slowdown
 	TrialsNote     string             `json:"trials_note,omitempty"`    // how the trials were formed
@@ -306,8 +306,7 @@ func recommend(r *MethodResult, cvs []float64, opts gate.Options, slowdown float
 	r.GateSeconds = 2 * float64(n) * r.RoundSeconds
 	r.FalseAlarmRate = float64(r.FalseAlarms) / float64(max(1, r.Trials))
 	r.DetectionRate = float64(r.DetectedAll) / float64(max(1, r.Trials))
-	r.MeetsTargets = r.FalseAlarmRate <= TargetFalseAlarm && r.DetectionRate >= TargetDetection &&
-		r.GateSeconds <= TargetGate.Seconds()
+	r.MeetsTargets = meets(*r)
 }
 
 // instructionSlowdown finds, from exact counts, the spin iterations per

@@ -18,12 +18,14 @@ type plantedTally struct {
 	planted []float64
 	res     []PlantedResult
 	ratios  [][]float64
+	byKey   []map[string][]float64
 }
 
 func newTally(planted []float64) *plantedTally {
-	t := &plantedTally{planted: planted, res: make([]PlantedResult, len(planted)), ratios: make([][]float64, len(planted))}
+	t := &plantedTally{planted: planted, res: make([]PlantedResult, len(planted)), ratios: make([][]float64, len(planted)), byKey: make([]map[string][]float64, len(planted))}
 	for i, f := range planted {
 		t.res[i].Slowdown = f
+		t.byKey[i] = map[string][]float64{}
 	}
 	return t
 }
@@ -36,6 +38,7 @@ func (t *plantedTally) add(i int, r *gate.Report, reach func(gate.Key) bool) {
 	flagged, need := 0, 0
 	for _, m := range r.Metrics {
 		t.ratios[i] = append(t.ratios[i], m.Ratio)
+		t.byKey[i][m.Name] = append(t.byKey[i][m.Name], m.Ratio)
 		if reach != nil && !reach(m.Key) {
 			continue
 		}
@@ -59,7 +62,10 @@ func (t *plantedTally) finish(r *MethodResult, slowdown float64) {
 		t.res[i].MedianRatio = analysis.Median(t.ratios[i])
 		if t.planted[i] == slowdown {
 			r.DetectedAll, r.DetectedAny = t.res[i].Detected, t.res[i].DetectedAny
-			r.MedianRatio = map[string]float64{"all": t.res[i].MedianRatio}
+			r.MedianRatio = map[string]float64{}
+			for k, rs := range t.byKey[i] {
+				r.MedianRatio[k] = analysis.Median(rs)
+			}
 		}
 	}
 	r.Planted = t.res
@@ -95,6 +101,11 @@ func instrTrials(ctx context.Context, cfg CalConfig, a Side, planted []float64, 
 		fmt.Fprintf(stderr, "calibrate: instructions, A process %d/%d (%d repetitions, %s elapsed)\n", i+1, len(pool), reps, time.Since(start).Round(time.Second))
 		if pool[i], err = count(a, fmt.Sprintf("pool-%d", i)); err != nil {
 			return res, err
+		}
+		if need := gate.MinRounds(cfg.Alpha, len(pool[i])); i == 0 && cfg.InstrRounds < need {
+			// Known after the first process: refuse before spending minutes.
+			return res, fmt.Errorf("%w: %d instruction rounds cannot reach the confidence needed for %d metrics at alpha %g; use --instr-rounds %d or more",
+				gate.ErrTooFewSamples, cfg.InstrRounds, len(pool[i]), cfg.Alpha, need)
 		}
 	}
 	slowed := make([][]gate.Samples, len(planted))
@@ -177,9 +188,9 @@ func instrTrials(ctx context.Context, cfg CalConfig, a Side, planted []float64, 
 // against the copy, A/A' A against the slowed copies, all paired by
 // process (gate.ComparePaired). Trials are independent.
 func abTrials(ctx context.Context, cfg CalConfig, bin string, planted []float64, env Env, stderr io.Writer) (MethodResult, error) {
-	res := MethodResult{Method: AB, Unit: AB.Unit(), Rounds: cfg.ABProcs, Trials: cfg.Trials, MinEffect: cfg.MinEffect,
+	res := MethodResult{Method: AB, Unit: AB.Unit(), Rounds: cfg.ABProcs, Trials: cfg.Trials, MinEffect: cfg.AB.MinEffect,
 		TrialsNote: fmt.Sprintf("independent: every trial runs %d fresh driver processes of %d interleaved rounds per verifier", cfg.ABProcs, cfg.AB.Rounds)}
-	opts := cfg.gateOpts(cfg.MinEffect)
+	opts := cfg.gateOpts(cfg.AB.MinEffect)
 	proto := cfg.AB
 	proto.Planted = planted
 	tally := newTally(planted)
@@ -228,7 +239,7 @@ func abTrials(ctx context.Context, cfg CalConfig, bin string, planted []float64,
 	res.FalseAlarmRate = float64(res.FalseAlarms) / float64(max(1, res.Trials))
 	res.DetectionRate = float64(res.DetectedAll) / float64(max(1, res.Trials))
 	res.RecommendNote = "paired per process: N is the number of driver processes"
-	res.MeetsTargets = res.FalseAlarmRate <= TargetFalseAlarm && res.DetectionRate >= TargetDetection && res.GateSeconds <= TargetGate.Seconds()
+	res.MeetsTargets = meets(res)
 	return res, nil
 }
 

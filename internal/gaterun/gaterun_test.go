@@ -186,7 +186,7 @@ func TestBase(t *testing.T) {
 func calConfig(out string) CalConfig {
 	return CalConfig{Repo: "/src", Methods: AllMethods(), Trials: 2, Rounds: 8, InstrRounds: 6, Protocol: protocol(),
 		Alpha: 0.05, MinEffect: 0.05, InstrEffect: 0.01, Slowdown: 0.10, Out: out,
-		InstrTrials: 2, InstrPool: 2, ABProcs: 8, AB: ABProtocol{Verifiers: []string{"ttl"}, Rounds: 10, Sample: "1ms"}}
+		InstrTrials: 2, InstrPool: 2, ABProcs: 8, AB: ABProtocol{Verifiers: []string{"ttl"}, Rounds: 10, Sample: "1ms", MinEffect: 0.03}}
 }
 
 func TestCalibrateFake(t *testing.T) {

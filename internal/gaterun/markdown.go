@@ -26,16 +26,16 @@ func WriteMarkdown(w io.Writer, cal *Calibration) error {
 		if r.RecommendedN > 0 {
 			rec = fmt.Sprint(r.RecommendedN)
 		}
-		meets := "no"
-		if r.MeetsTargets {
-			meets = "**yes**"
+		meets := verdictOf(r)
+		if meets == "met" {
+			meets = "**met**"
 		}
 		fmt.Fprintf(&b, "| %s | %s | %d | %d | %g %% | %s | %s | %s | %s | %s | %.2f | %.0f s | %s |\n",
 			r.Method, r.Unit, r.Rounds, r.Trials, 100*r.MinEffect,
 			rate(r.FalseAlarms, r.Trials), rate(r.DetectedAll, r.Trials), rate(r.DetectedAny, r.Trials),
 			cvRange(r.CV), rec, r.RoundSeconds, r.GateSeconds, meets)
 	}
-	fmt.Fprintf(&b, "\nTargets with the neighbour running: ≤ %g %% false alarms, ≥ %g %% detection, gate ≤ %.0f min. \"gate est.\" is both sides' rounds of these benchmarks at max(rounds, recommended N), builds and the HTTP probe excluded.\n",
+	fmt.Fprintf(&b, "\nTargets with the neighbour running: ≤ %g %% false alarms, ≥ %g %% detection, gate ≤ %.0f min, judged on the 95 %% intervals (Clopper–Pearson). \"gate est.\" is both sides' rounds of these benchmarks at max(rounds, recommended N), builds and the HTTP probe excluded.\n",
 		100*TargetFalseAlarm, 100*TargetDetection, TargetGate.Minutes())
 	writeRates(&b, cal)
 	for _, r := range cal.Methods {

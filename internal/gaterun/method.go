@@ -54,10 +54,15 @@ func (m Method) Unit() string {
 func (m Method) timed() bool { return m == Wall || m == CPU }
 
 // DefaultMinEffect is each method's smallest change that counts: 5 % for
-// time, 1 % for the exact instruction count.
+// min-of-k time, 1 % for the exact instruction count, 3 % for the
+// in-process A/B, whose paired per-process noise is far below min-of-k's
+// (the calibration's A/A intervals say whether 3 % holds on a machine).
 func (m Method) DefaultMinEffect() float64 {
-	if m == Instructions {
+	switch m {
+	case Instructions:
 		return 0.01
+	case AB:
+		return 0.03
 	}
 	return 0.05
 }

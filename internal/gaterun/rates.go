@@ -110,3 +110,23 @@ func targetsString(ts []gaterates.Target) string {
 	}
 	return strings.Join(s, "; ")
 }
+
+// meets reports whether r meets the targets with its whole 95 % interval:
+// a point estimate of 0/20 false alarms does not show ≤ 1 %.
+func meets(r MethodResult) bool {
+	return verdictOf(r) == "met"
+}
+
+// verdictOf judges the targets on the intervals: met, missed or
+// unresolved.
+func verdictOf(r MethodResult) string {
+	fa := rateOf(r.FalseAlarms, r.Trials).AtMost(TargetFalseAlarm)
+	det := rateOf(r.DetectedAll, r.Trials).AtLeast(TargetDetection)
+	switch {
+	case fa == "missed" || det == "missed" || r.GateSeconds > TargetGate.Seconds():
+		return "missed"
+	case fa == "met" && det == "met":
+		return "met"
+	}
+	return "unresolved"
+}

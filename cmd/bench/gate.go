@@ -53,6 +53,7 @@ type gateOpts struct {
 	minEffect, instrMinEffect float64
 	alpha, slowdown, abEffect float64
 	planted, rates, abSample  string
+	summary                   string
 	fdr                       bool
 	instrTrials, instrPool    int
 	abProcs, abRounds         int
@@ -94,6 +95,7 @@ func gateMain(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	fs.IntVar(&o.abRounds, "ab-rounds", 40, "in-process A/B: interleaved rounds per verifier in one process")
 	fs.StringVar(&o.abSample, "ab-sample", "250us", "in-process A/B: length of one sample")
 	fs.Float64Var(&o.abEffect, "ab-min-effect", gaterun.AB.DefaultMinEffect(), "smallest change that counts for the in-process A/B")
+	fs.StringVar(&o.summary, "summary", "", "append the verdict block (Markdown, with the calibrated rates) to this file, e.g. $GITHUB_STEP_SUMMARY")
 	if err := fs.Parse(args); err != nil {
 		return exitCode(2, err)
 	}
@@ -117,7 +119,9 @@ func gateMain(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	switch {
 	case o.results != "":
-		return exitOf(gaterun.Semantic(o.results, o.thresholds, o.repo, stdout))
+		return exitOf(gaterun.WithSummary(o.summary, "semantic gate of `"+o.results+"`", o.repo, stdout, func(w io.Writer) error {
+			return gaterun.Semantic(o.results, o.thresholds, o.repo, w)
+		}))
 	case o.base != "":
 		cfg, err := o.baseConfig()
 		if err != nil {
@@ -188,7 +192,7 @@ func (o gateOpts) baseConfig() (gaterun.Config, error) {
 		return gaterun.Config{}, err
 	}
 	return gaterun.Config{Repo: repo, Base: o.base, Methods: ms, Rounds: o.rounds, InstrRounds: o.instrRounds, Protocol: p,
-		Alpha: o.alpha, MinEffect: o.minEffect, InstrEffect: o.instrMinEffect, Out: o.out, FDR: o.fdr,
+		Alpha: o.alpha, MinEffect: o.minEffect, InstrEffect: o.instrMinEffect, Out: o.out, FDR: o.fdr, Summary: o.summary,
 		AB: gaterun.ABProtocol{Verifiers: gaterun.CachedVerifiers(), Rounds: o.abRounds, Sample: o.abSample, MinEffect: o.abEffect}, ABProcs: o.abProcs}, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/authbench/authbench/internal/gaterates"
 	"github.com/authbench/authbench/internal/gaterun"
 	"github.com/authbench/authbench/internal/results"
 )
@@ -263,5 +264,41 @@ func TestGateSemantic(t *testing.T) {
 				t.Errorf("exit %d, err %v; want 2 mentioning %q", exitOfErr(err), err, c.want)
 			}
 		})
+	}
+}
+
+// TestGateSummary: the verdict block goes to --summary (appended, as
+// $GITHUB_STEP_SUMMARY wants), with the repo's calibrated rates, their
+// intervals and the smallest detectable change; without a rates file it
+// says the gate is not calibrated.
+func TestGateSummary(t *testing.T) {
+	repo := t.TempDir()
+	rates := &gaterates.File{Date: "2026-12-03T10:00:00Z", Machine: "linux/amd64, 2 CPUs", Alpha: 0.05, Correction: "benjamini-hochberg",
+		Methods: []gaterates.Method{{Method: "instructions", MinEffect: 0.01, FalseAlarm: gaterates.Rate{K: 0, N: 200, Lo: 0, Hi: 0.018},
+			Detection: []gaterates.Planted{{Slowdown: 0.01, Detected: gaterates.Rate{K: 190, N: 200, Lo: 0.91, Hi: 0.975}}}, MDE80: 0.01, MDE80Resolved: true}}}
+	if err := gaterates.Write(filepath.Join(repo, gaterates.Path), rates); err != nil {
+		t.Fatal(err)
+	}
+	sum := filepath.Join(t.TempDir(), "summary.md")
+	writeFile(t, filepath.Dir(sum), "summary.md", "earlier step\n")
+	args := []string{"--base", "main", "--repo", repo, "--scenario", "", "--summary", sum}
+	if _, err := runGateTest(t, args, fakeEnv(1.5, false)); exitOfErr(err) != 1 {
+		t.Fatalf("err %v, want a regression", err)
+	}
+	b, err := os.ReadFile(sum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"earlier step\n", "## bench gate: REGRESSION", "AB/ttl/hit", "0/200 = 0.0 % [0.0, 1.8] %", "+1 %: 190/200", "| +1 % |"} {
+		if !strings.Contains(string(b), w) {
+			t.Errorf("summary lacks %q:\n%s", w, b)
+		}
+	}
+	bare := t.TempDir()
+	if _, err := runGateTest(t, []string{"--base", "main", "--repo", bare, "--scenario", "", "--summary", sum}, fakeEnv(1, false)); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(sum); !strings.Contains(string(b), "## bench gate: PASS") || !strings.Contains(string(b), "not calibrated") {
+		t.Errorf("pass without rates:\n%s", b)
 	}
 }

@@ -32,7 +32,8 @@ type Config struct {
 	Out         string   // keep raw round output here, if set
 	FDR         bool     // Benjamini–Hochberg over each family's metrics instead of Holm
 	AB          ABProtocol
-	ABProcs     int // in-process A/B driver processes (method ab)
+	ABProcs     int    // in-process A/B driver processes (method ab)
+	Summary     string // append the verdict block (Markdown) here, e.g. $GITHUB_STEP_SUMMARY
 }
 
 // comparison is one family of metrics compared together.
@@ -68,6 +69,11 @@ func (c Config) comparisons() []comparison {
 // pass, an error wrapping ErrRegression on a regression, and any other
 // error when no verdict is possible.
 func Base(ctx context.Context, cfg Config, env Env, stdout, stderr io.Writer) error {
+	title := fmt.Sprintf("base `%s` vs the working tree, methods %s, alpha %g", cfg.Base, joinMethods(cfg.Methods), cfg.Alpha)
+	return WithSummary(cfg.Summary, title, cfg.Repo, stdout, func(w io.Writer) error { return base(ctx, cfg, env, w, stderr) })
+}
+
+func base(ctx context.Context, cfg Config, env Env, stdout, stderr io.Writer) error {
 	start := time.Now()
 	commit, err := env.Resolve(ctx, cfg.Repo, cfg.Base)
 	if err != nil {

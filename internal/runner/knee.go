@@ -35,8 +35,8 @@ func kneeOptions(sc *scenarios.Scenario, c *cell, round int) loadgen.KneeOptions
 	if ko.Factor == 0 {
 		ko.Factor = scenarios.DefaultKneeFactor
 	}
-	if p := c.prevKnee; round > 1 && p != nil && p.Rate > 0 && p.FirstBad > p.Rate {
-		ko.Bracket = [2]float64{p.Rate, p.FirstBad}
+	if b, ok := nextBracket(c.prevKnee, ko); round > 1 && ok {
+		ko.Bracket = b
 		return ko
 	}
 	if w := c.lastWindow; w != nil && w.OfferedRPS >= k.Start/ko.Factor && w.OfferedRPS < k.Max {
@@ -47,6 +47,28 @@ func kneeOptions(sc *scenarios.Scenario, c *cell, round int) loadgen.KneeOptions
 		}
 	}
 	return ko
+}
+
+// nextBracket is the bracket a later round starts from: the previous
+// search's, or where it ran out of steps with one end only, that end and
+// one ramp factor beyond it. None after a search capped by its max (the
+// ramp from the window finds that again) or one without a verdict.
+func nextBracket(p *loadgen.Knee, ko loadgen.KneeOptions) ([2]float64, bool) {
+	switch {
+	case p == nil || p.CappedByMax:
+		return [2]float64{}, false
+	case p.Rate > 0 && p.FirstBad > p.Rate:
+		return [2]float64{p.Rate, p.FirstBad}, true
+	case p.Rate > 0 && p.FirstBad == 0:
+		hi := p.Rate * ko.Factor
+		if ko.MaxRate > 0 {
+			hi = min(hi, ko.MaxRate)
+		}
+		return [2]float64{p.Rate, hi}, hi > p.Rate
+	case p.Rate == 0 && p.FirstBad > 0:
+		return [2]float64{p.FirstBad / ko.Factor, p.FirstBad}, true
+	}
+	return [2]float64{}, false
 }
 
 // stepMeasure brackets each knee step with the servers' own CPU time

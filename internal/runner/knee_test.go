@@ -48,7 +48,11 @@ func TestKneeOptions(t *testing.T) {
 		{"first round above a sustained window", &cell{lastWindow: good}, 1, 20, [2]float64{}, 3},
 		{"a window that fell short is a known failure", &cell{lastWindow: &short}, 1, 0, [2]float64{}, 3},
 		{"later round verifies the bracket", &cell{lastWindow: good, prevKnee: &loadgen.Knee{Rate: 40, FirstBad: 42}}, 2, 0, [2]float64{40, 42}, 2},
-		{"later round without a bracket ramps", &cell{lastWindow: good, prevKnee: &loadgen.Knee{Rate: 80}}, 2, 20, [2]float64{}, 2},
+		{"later round after a search capped by max ramps", &cell{lastWindow: good, prevKnee: &loadgen.Knee{Rate: 80, CappedByMax: true}}, 2, 20, [2]float64{}, 2},
+		{"later round after a search that ran out of steps going up", &cell{lastWindow: good, prevKnee: &loadgen.Knee{Rate: 30}}, 2, 0, [2]float64{30, 60}, 2},
+		{"the guessed end stays within max", &cell{lastWindow: good, prevKnee: &loadgen.Knee{Rate: 50}}, 2, 0, [2]float64{50, 80}, 2},
+		{"later round after a search that found nothing sustained", &cell{lastWindow: good, prevKnee: &loadgen.Knee{FirstBad: 30}}, 2, 0, [2]float64{15, 30}, 2},
+		{"later round after a search without a verdict ramps", &cell{lastWindow: good, prevKnee: &loadgen.Knee{}}, 2, 20, [2]float64{}, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ko := kneeOptions(sc, tc.c, tc.round)

@@ -100,9 +100,17 @@ func TestClusterRuns(t *testing.T) {
 			RejectedValid: rej, Total: tot, Timeline: tl}
 	}
 	withCPU := func(tr cluster.Trial, cpu float64) cluster.Trial { tr.CPUPer1kReq = cpu; return tr }
+	// withWindows adds the touch-to-check window, the touch's offset and
+	// the after-check refusals by age.
+	withWindows := func(tr cluster.Trial, before cluster.Window, eventMs int64, afterAge int) cluster.Trial {
+		tr.BeforeCheck, tr.EventMs, tr.AfterCheck.RejectedAge = before, eventMs, afterAge
+		return tr
+	}
 	trials := []cluster.Trial{
-		tr("mtime", 1000, 0, 2, true, cluster.Point{TMs: -250, RejectedValid: 9, Total: 10}, cluster.Point{TMs: 0, RejectedValid: 5, Total: 10}, cluster.Point{TMs: 250, RejectedValid: 2, Total: 10}),
-		tr("mtime", 1000, 1, 1, false, cluster.Point{TMs: 0, RejectedValid: 1, Total: 10}, cluster.Point{TMs: 250, RejectedValid: 0, Total: 10}),
+		withWindows(tr("mtime", 1000, 0, 2, true, cluster.Point{TMs: -250, RejectedValid: 9, RejectedAge: 9, Total: 10}, cluster.Point{TMs: 0, RejectedValid: 5, RejectedAge: 1, Total: 10}, cluster.Point{TMs: 250, RejectedValid: 2, Total: 10}),
+			cluster.Window{RejectedValid: 9, RejectedAge: 9, Total: 10}, -400, 1),
+		withWindows(tr("mtime", 1000, 1, 1, false, cluster.Point{TMs: 0, RejectedValid: 1, Total: 10}, cluster.Point{TMs: 250, RejectedValid: 0, Total: 10}),
+			cluster.Window{RejectedValid: 3, RejectedAge: 2, Total: 8}, -350, 0),
 		{Event: cluster.EventTouch, Strategy: "mtime", AttrTimeoutMs: 1000, Trial: 2, Error: "node 1: exited"},
 		withCPU(tr("content-ttl", 1000, 0, 1, false, cluster.Point{TMs: 0, Total: 10}), 0.5),
 	}
@@ -110,8 +118,9 @@ func TestClusterRuns(t *testing.T) {
 	want := []results.ClusterRun{
 		{Scenario: "c", Event: scenarios.ClusterKeyTouchYesterday, Verifier: "ticket/mtime", AttrTimeoutMs: 1000, Nodes: 3, Trials: 2,
 			RotationsPerTrial: []int{2, 1}, DoubleRotationTrials: 1, DisagreeTrials: 1, RejectedValid: 8, Total: 40, RejectedValidRatio: 0.2,
+			RejectedAge: 1, BeforeCheck: &results.ClusterWindow{RejectedValid: 12, RejectedAge: 11, Total: 18}, EventMsPerTrial: []int64{-400, -350},
 			PeakRejectedValidRatio: 0.3,
-			Timeline:               []results.ClusterPoint{{TMs: -250, RejectedValid: 9, Total: 10}, {TMs: 0, RejectedValid: 6, Total: 20}, {TMs: 250, RejectedValid: 2, Total: 20}},
+			Timeline:               []results.ClusterPoint{{TMs: -250, RejectedValid: 9, RejectedAge: 9, Total: 10}, {TMs: 0, RejectedValid: 6, RejectedAge: 1, Total: 20}, {TMs: 250, RejectedValid: 2, Total: 20}},
 			FailedTrials:           1, Errors: []string{"trial 2: node 1: exited"}},
 		{Scenario: "c", Event: scenarios.ClusterKeyTouchYesterday, Verifier: "ticket/content-ttl", AttrTimeoutMs: 1000, Nodes: 3, Trials: 1,
 			RotationsPerTrial: []int{1}, Total: 10, Timeline: []results.ClusterPoint{{TMs: 0, Total: 10}}, CPUSecondsPer1kReq: 0.5},

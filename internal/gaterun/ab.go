@@ -180,6 +180,13 @@ func abRun(ctx context.Context, bin string, p ABProtocol) ([]byte, error) {
 // ABArms splits one driver process's output into its arms ("A", "B",
 // "B+0.1", ...), each keyed by the benchmark without the arm.
 func ABArms(raw []byte, label string) (map[string]gate.Samples, error) {
+	for _, line := range strings.Split(string(raw), "\n") {
+		var name string
+		var inA, inB bool
+		if n, _ := fmt.Sscanf(line, "# missing %s in A %t, in B %t", &name, &inA, &inB); n == 3 && inA && !inB {
+			return nil, fmt.Errorf("%s: %w: verifier %s (restrict the verifiers or fix the rename)", label, ErrMissing, strings.TrimSuffix(name, ":"))
+		}
+	}
 	s, err := gate.ReadBench(bytes.NewReader(raw), label)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", label, err)

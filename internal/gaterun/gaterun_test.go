@@ -423,3 +423,15 @@ func TestCachedHits(t *testing.T) {
 		t.Errorf("instruction default %q: want the cached verifiers only", re)
 	}
 }
+
+func TestABArms(t *testing.T) {
+	raw := "# missing k8s: in A false, in B true\nBenchmarkAB/ttl/hit/arm=A 10 100 ns/op\nBenchmarkAB/ttl/hit/arm=B 10 101 ns/op\nBenchmarkAB/ttl/hit/arm=B+0.1 10 110 ns/op\n"
+	arms, err := ABArms([]byte(raw), "p1")
+	if err != nil || len(arms) != 3 || len(arms["B+0.1"][gate.Key{Name: "AB/ttl/hit", Unit: "sec/op"}]) != 1 {
+		t.Fatalf("arms %v, %v", arms, err)
+	}
+	gone := "# missing k8s: in A true, in B false\nBenchmarkAB/ttl/hit/arm=A 10 100 ns/op\nBenchmarkAB/ttl/hit/arm=B 10 101 ns/op\n"
+	if _, err := ABArms([]byte(gone), "p1"); !errors.Is(err, ErrMissing) || !strings.Contains(err.Error(), "verifier k8s") {
+		t.Errorf("verifier missing from the candidate: err %v", err)
+	}
+}

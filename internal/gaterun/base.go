@@ -168,7 +168,7 @@ func baseAB(ctx context.Context, cfg Config, c comparison, wt, tmp string, env E
 	if err != nil {
 		return nil, err
 	}
-	arms, err := abProcesses(ctx, bin, cfg.AB, c.rounds, env, "in-process A/B")
+	arms, _, err := abProcesses(ctx, bin, cfg.AB, c.rounds, env, "in-process A/B")
 	if err != nil {
 		return nil, err
 	}

@@ -310,11 +310,13 @@ func recommend(r *MethodResult, cvs []float64, opts gate.Options, slowdown float
 }
 
 // instructionSlowdown finds, from exact counts, the spin iterations per
-// verifier that add cfg.Slowdown to each slowed benchmark's instructions:
-// one callgrind run bare (I0), one wrapped with no work (Iw0) and one
-// wrapped with a known number of iterations (Iw1) solve
-// Iw0 + n·(Iw1−Iw0)/k = (1+f)·I0. A time-calibrated spin would inject a
-// different fraction in instructions than in time.
+// verifier that add f to each benchmark's instructions *relative to the
+// wrapped hit*: the calibration's A side runs wrapped with no work, so
+// the wrapper's own cost (several % of a 25 ns hit) is on both sides and
+// 1 % can be planted. One callgrind run wrapped with no work (Iw0) and one
+// with k iterations (Iw1) solve n·(Iw1−Iw0)/k = f·Iw0 (a bare run, I0, is
+// kept as a check that the hook is there). A time-calibrated spin would
+// inject a different fraction in instructions than in time.
 func instructionSlowdown(ctx context.Context, a Side, f float64, p Protocol, env Env) (map[string]int64, error) {
 	m, err := instructionSlowdowns(ctx, a, []float64{f}, p, env)
 	return m[f], err
@@ -369,12 +371,15 @@ func instructionSlowdowns(ctx context.Context, a Side, fs []float64, p Protocol,
 	}
 	for v, k := range verifiers {
 		i0, iw0, iw1 := first(plain[k]), first(w0[k]), first(w1[k])
+		if !(i0 > 0) {
+			return nil, fmt.Errorf("%s: no bare count", k.Name)
+		}
 		per := (iw1 - iw0) / probe
 		if !(per > 0) {
 			return nil, fmt.Errorf("%s: %v iterations added no instructions (%.0f → %.0f)", k.Name, probe, iw0, iw1)
 		}
 		for _, f := range fs {
-			out[f][v] = int64(math.Max(0, math.Round(((1+f)*i0-iw0)/per)))
+			out[f][v] = int64(math.Max(0, math.Round(f*iw0/per)))
 		}
 	}
 	return out, nil

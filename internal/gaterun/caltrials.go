@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/authbench/authbench/internal/analysis"
@@ -95,6 +96,13 @@ func instrTrials(ctx context.Context, cfg CalConfig, a Side, planted []float64, 
 		}
 		return readRound(raw, id)
 	}
+	// A runs wrapped with no work, so that A and A' differ by the planted
+	// work alone.
+	zero := map[string]int64{}
+	for v := range iters[planted[0]] {
+		zero[v] = 0
+	}
+	a.Env = append(slices.Clone(a.Env), fmt.Sprintf("%s=%g", SlowdownEnv, planted[0]), SlowdownItersEnv+"="+formatIters(zero))
 	start := time.Now()
 	pool := make([]gate.Samples, max(2, cfg.InstrPool))
 	for i := range pool {
@@ -112,7 +120,7 @@ func instrTrials(ctx context.Context, cfg CalConfig, a Side, planted []float64, 
 	for i, f := range planted {
 		s := a
 		s.Name = fmt.Sprintf("Aslow%g", f)
-		s.Env = append(slices.Clone(a.Env), fmt.Sprintf("%s=%g", SlowdownEnv, f), SlowdownItersEnv+"="+formatIters(iters[f]))
+		s.Env = append(slices.Clone(a.Env[:len(a.Env)-2]), fmt.Sprintf("%s=%g", SlowdownEnv, f), SlowdownItersEnv+"="+formatIters(iters[f]))
 		for j := range 2 {
 			fmt.Fprintf(stderr, "calibrate: instructions, +%g %% process %d/2 (%s elapsed)\n", 100*f, j+1, time.Since(start).Round(time.Second))
 			c, err := count(s, fmt.Sprintf("slow%g-%d", f, j))
@@ -165,7 +173,7 @@ func instrTrials(ctx context.Context, cfg CalConfig, a Side, planted []float64, 
 		}
 		for v, n := range iters[f] {
 			if n == 0 {
-				tally.res[li].Note = fmt.Sprintf("%s: the wrapper alone exceeds +%g %%, no work planted", v, 100*f)
+				tally.res[li].Note = fmt.Sprintf("%s: +%g %% is less than one spin iteration, none planted", v, 100*f)
 			}
 		}
 	}
@@ -200,7 +208,7 @@ func abTrials(ctx context.Context, cfg CalConfig, bin string, planted []float64,
 	for t := range cfg.Trials {
 		fmt.Fprintf(stderr, "calibrate: ab trial %d/%d (%s elapsed)\n", t+1, cfg.Trials, time.Since(start).Round(time.Second))
 		t0 := time.Now()
-		arms, err := abProcesses(ctx, bin, proto, cfg.ABProcs, env, fmt.Sprintf("trial %d", t+1))
+		arms, unplanted, err := abProcesses(ctx, bin, proto, cfg.ABProcs, env, fmt.Sprintf("trial %d", t+1))
 		if err != nil {
 			return res, err
 		}
@@ -218,7 +226,8 @@ func abTrials(ctx context.Context, cfg CalConfig, bin string, planted []float64,
 			}
 		}
 		for i, f := range planted {
-			slow := arms[fmt.Sprintf("B+%g", f)]
+			arm := fmt.Sprintf("B+%g", f)
+			slow := arms[arm]
 			if slow == nil {
 				return res, fmt.Errorf("ab trial %d: no arm B+%g in the driver's output", t+1, f)
 			}
@@ -226,7 +235,13 @@ func abTrials(ctx context.Context, cfg CalConfig, bin string, planted []float64,
 			if err != nil {
 				return res, fmt.Errorf("ab trial %d A/A' +%g %%: %w", t+1, 100*f, err)
 			}
-			tally.add(i, r2, nil)
+			reach := func(k gate.Key) bool { return !unplanted[arm+" "+k.Name] }
+			tally.add(i, r2, reach)
+			for k := range slow {
+				if !reach(k) {
+					tally.res[i].Note = fmt.Sprintf("%s: +%g %% is less than one spin iteration in some process, none planted there", k.Name, 100*f)
+				}
+			}
 		}
 	}
 	tally.finish(&res, cfg.Slowdown)
@@ -244,28 +259,38 @@ func abTrials(ctx context.Context, cfg CalConfig, bin string, planted []float64,
 }
 
 // abProcesses runs n driver processes and pools each arm's values, one
-// per process, paired by position.
-func abProcesses(ctx context.Context, bin string, p ABProtocol, n int, env Env, label string) (map[string]gate.Samples, error) {
+// per process, paired by position. unplanted holds "ARM BENCHMARK" of the
+// planted arms that got no work in some process (the hit is shorter than
+// the planted fraction of one spin iteration).
+func abProcesses(ctx context.Context, bin string, p ABProtocol, n int, env Env, label string) (arms map[string]gate.Samples, unplanted map[string]bool, err error) {
 	out := map[string]gate.Samples{}
+	unplanted = map[string]bool{}
 	var first map[string]gate.Samples
 	for i := range n {
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("interrupted: %w", err)
+			return nil, nil, fmt.Errorf("interrupted: %w", err)
 		}
 		raw, err := env.RunAB(ctx, bin, p)
 		if err != nil {
-			return nil, fmt.Errorf("%s, process %d: %w", label, i+1, err)
+			return nil, nil, fmt.Errorf("%s, process %d: %w", label, i+1, err)
 		}
 		arms, err := ABArms(raw, fmt.Sprintf("%s, process %d", label, i+1))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+		for _, line := range strings.Split(string(raw), "\n") {
+			var name, arm string
+			var iters int64
+			if k, _ := fmt.Sscanf(line, "# %s %s %d spin", &name, &arm, &iters); k == 3 && iters == 0 {
+				unplanted[strings.TrimSuffix(arm, ":")+" AB/"+name+"/hit"] = true
+			}
 		}
 		if first == nil {
 			first = arms
 		}
 		for name, s := range arms {
 			if err := sameMetrics(first[name], s); err != nil {
-				return nil, fmt.Errorf("%s, process %d, arm %s: %w", label, i+1, name, err)
+				return nil, nil, fmt.Errorf("%s, process %d, arm %s: %w", label, i+1, name, err)
 			}
 			if out[name] == nil {
 				out[name] = gate.Samples{}
@@ -273,7 +298,7 @@ func abProcesses(ctx context.Context, bin string, p ABProtocol, n int, env Env, 
 			out[name].Merge(s)
 		}
 	}
-	return out, nil
+	return out, unplanted, nil
 }
 
 func stddev(xs []float64) float64 {

@@ -279,8 +279,8 @@ func TestInstructionSlowdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got["ttl"] != 11 { // (660 − 615) / 4 = 11.25
-		t.Errorf("iterations %v, want ttl=11", got)
+	if got["ttl"] != 15 { // 0.10 × 615 / 4 = 15.4: relative to the wrapped hit
+		t.Errorf("iterations %v, want ttl=15", got)
 	}
 }
 
@@ -433,5 +433,19 @@ func TestABArms(t *testing.T) {
 	gone := "# missing k8s: in A true, in B false\nBenchmarkAB/ttl/hit/arm=A 10 100 ns/op\nBenchmarkAB/ttl/hit/arm=B 10 101 ns/op\n"
 	if _, err := ABArms([]byte(gone), "p1"); !errors.Is(err, ErrMissing) || !strings.Contains(err.Error(), "verifier k8s") {
 		t.Errorf("verifier missing from the candidate: err %v", err)
+	}
+}
+
+func TestABProcessesUnplanted(t *testing.T) {
+	env := Env{RunAB: func(context.Context, string, ABProtocol) ([]byte, error) {
+		return []byte("# ttl B+0.01: 0 spin iterations = +0.00 % of the 25.0 ns hit\n# ttl B+0.1: 1 spin iterations = +9.00 % of the 25.0 ns hit\n" +
+			"BenchmarkAB/ttl/hit/arm=A 10 100 ns/op\nBenchmarkAB/ttl/hit/arm=B 10 101 ns/op\nBenchmarkAB/ttl/hit/arm=B+0.01 10 101 ns/op\nBenchmarkAB/ttl/hit/arm=B+0.1 10 110 ns/op\n"), nil
+	}}
+	arms, unplanted, err := abProcesses(context.Background(), "bin", ABProtocol{}, 3, env, "t")
+	if err != nil || len(arms["A"][gate.Key{Name: "AB/ttl/hit", Unit: "sec/op"}]) != 3 {
+		t.Fatalf("%v %v", arms, err)
+	}
+	if !unplanted["B+0.01 AB/ttl/hit"] || unplanted["B+0.1 AB/ttl/hit"] {
+		t.Errorf("unplanted %v", unplanted)
 	}
 }

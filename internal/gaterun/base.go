@@ -168,9 +168,18 @@ func baseAB(ctx context.Context, cfg Config, c comparison, wt, tmp string, env E
 	if err != nil {
 		return nil, err
 	}
-	arms, _, err := abProcesses(ctx, bin, cfg.AB, c.rounds, env, "in-process A/B")
+	arms, notes, err := abProcesses(ctx, bin, cfg.AB, c.rounds, env, "in-process A/B")
 	if err != nil {
 		return nil, err
+	}
+	var missing []string
+	for n := range notes {
+		if m, ok := strings.CutPrefix(n, "missing "); ok {
+			missing = append(missing, m) // e.g. a peer registered outside impl
+		}
+	}
+	for _, m := range sorted(missing) {
+		fmt.Fprintf(stdout, "in-process A/B: not compared, %s\n", m)
 	}
 	fmt.Fprintf(stdout, "in-process A/B: %d processes, %d interleaved rounds per verifier each, paired by process\n", c.rounds, cfg.AB.Rounds)
 	rep, err := gate.ComparePaired(arms["A"], arms["B"], c.opts)

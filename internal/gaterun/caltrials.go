@@ -261,7 +261,8 @@ func abTrials(ctx context.Context, cfg CalConfig, bin string, planted []float64,
 // abProcesses runs n driver processes and pools each arm's values, one
 // per process, paired by position. unplanted holds "ARM BENCHMARK" of the
 // planted arms that got no work in some process (the hit is shorter than
-// the planted fraction of one spin iteration).
+// the planted fraction of one spin iteration), and "missing V: in A …, in
+// B …" for each verifier a side lacks (the driver's note).
 func abProcesses(ctx context.Context, bin string, p ABProtocol, n int, env Env, label string) (arms map[string]gate.Samples, unplanted map[string]bool, err error) {
 	out := map[string]gate.Samples{}
 	unplanted = map[string]bool{}
@@ -279,6 +280,9 @@ func abProcesses(ctx context.Context, bin string, p ABProtocol, n int, env Env, 
 			return nil, nil, err
 		}
 		for _, line := range strings.Split(string(raw), "\n") {
+			if m, ok := strings.CutPrefix(line, "# missing "); ok && i == 0 {
+				unplanted["missing "+m] = true
+			}
 			var name, arm string
 			var iters int64
 			if k, _ := fmt.Sscanf(line, "# %s %s %d spin", &name, &arm, &iters); k == 3 && iters == 0 {

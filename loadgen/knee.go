@@ -195,6 +195,18 @@ func (o *KneeOptions) judge(r *Result) (good bool, reason string) {
 	return true, ""
 }
 
+// Delivered says r delivered its offered load with the expected statuses
+// (opts' defaults applied), whatever its p99: a window that misses only
+// the latency bound may be a transient (a GC pause, a scheduler stall on
+// two shared cores) rather than a capacity limit.
+func Delivered(opts KneeOptions, r *Result) bool {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return false
+	}
+	return r.Metrics.Requests > 0 && !r.ShortOfTarget && r.ExpectedRatio >= o.MinExpected
+}
+
 // FindKnee searches the highest offered rate the server sustains, to
 // within Resolution. Without Known or Bracket it ramps geometrically from
 // StartRate by Factor until a step is bad (or MaxRate is reached; a first

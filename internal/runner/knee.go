@@ -20,8 +20,9 @@ import (
 
 // kneeOptions are a cell's knee search settings for one round. Round 1
 // runs the coarse ramp (from above this round's constant window if that
-// window was sustained by the search's own rule, down from below it if
-// not) and bisects; later rounds
+// window was sustained by the search's own rule, from the window's rate
+// again if it missed only the p99 bound, down from below it if it fell
+// short) and bisects; later rounds
 // verify the previous round's bracket instead and widen it where it no
 // longer holds, within the scenario's smaller refine budget.
 func kneeOptions(sc *scenarios.Scenario, c *cell, round int) loadgen.KneeOptions {
@@ -40,9 +41,16 @@ func kneeOptions(sc *scenarios.Scenario, c *cell, round int) loadgen.KneeOptions
 		return ko
 	}
 	if w := c.lastWindow; w != nil && w.OfferedRPS >= k.Start/ko.Factor && w.OfferedRPS < k.Max {
-		if ok, _ := loadgen.Sustained(ko, w); ok {
+		switch ok, _ := loadgen.Sustained(ko, w); {
+		case ok:
 			ko.Known = w.OfferedRPS
-		} else if w.Metrics.Requests > 0 && !w.Interrupted {
+		case loadgen.Delivered(ko, w):
+			// Only the p99 bound was missed: one spike in one window is no
+			// capacity limit (a full suite saw cached verifiers at 4× below
+			// their knee miss it once, and the whole search then stayed
+			// below it), so the search's first step tests the rate again.
+			ko.StartRate = w.OfferedRPS
+		case w.Metrics.Requests > 0 && !w.Interrupted:
 			ko.KnownBad = w.OfferedRPS
 		}
 	}

@@ -36,6 +36,8 @@ func TestKneeOptions(t *testing.T) {
 	good.Metrics.Latencies.P99 = time.Millisecond
 	short := *good
 	short.AchievedRPS, short.ShortOfTarget = 10, true
+	spike := *good
+	spike.Metrics.Latencies.P99 = 2 * time.Second
 	for _, tc := range []struct {
 		name    string
 		c       *cell
@@ -43,21 +45,30 @@ func TestKneeOptions(t *testing.T) {
 		known   float64
 		bracket [2]float64
 		steps   int
+		start   float64
 	}{
-		{"first round, no window", &cell{}, 1, 0, [2]float64{}, 3},
-		{"first round above a sustained window", &cell{lastWindow: good}, 1, 20, [2]float64{}, 3},
-		{"a window that fell short is a known failure", &cell{lastWindow: &short}, 1, 0, [2]float64{}, 3},
-		{"later round verifies the bracket", &cell{lastWindow: good, prevKnee: &loadgen.Knee{Rate: 40, FirstBad: 42}}, 2, 0, [2]float64{40, 42}, 2},
-		{"later round after a search capped by max ramps", &cell{lastWindow: good, prevKnee: &loadgen.Knee{Rate: 80, CappedByMax: true}}, 2, 20, [2]float64{}, 2},
-		{"later round after a search that ran out of steps going up", &cell{lastWindow: good, prevKnee: &loadgen.Knee{Rate: 30}}, 2, 0, [2]float64{30, 60}, 2},
-		{"the guessed end stays within max", &cell{lastWindow: good, prevKnee: &loadgen.Knee{Rate: 50}}, 2, 0, [2]float64{50, 80}, 2},
-		{"later round after a search that found nothing sustained", &cell{lastWindow: good, prevKnee: &loadgen.Knee{FirstBad: 30}}, 2, 0, [2]float64{15, 30}, 2},
-		{"later round after a search without a verdict ramps", &cell{lastWindow: good, prevKnee: &loadgen.Knee{}}, 2, 20, [2]float64{}, 2},
+		{"first round, no window", &cell{}, 1, 0, [2]float64{}, 3, 0},
+		{"first round above a sustained window", &cell{lastWindow: good}, 1, 20, [2]float64{}, 3, 0},
+		{"a window that fell short is a known failure", &cell{lastWindow: &short}, 1, 0, [2]float64{}, 3, 0},
+		{"a window that missed only the p99 bound is tested again", &cell{lastWindow: &spike}, 1, 0, [2]float64{}, 3, 20},
+		{"later round verifies the bracket", &cell{lastWindow: good, prevKnee: &loadgen.Knee{Rate: 40, FirstBad: 42}}, 2, 0, [2]float64{40, 42}, 2, 0},
+		{"later round after a search capped by max ramps", &cell{lastWindow: good, prevKnee: &loadgen.Knee{Rate: 80, CappedByMax: true}}, 2, 20, [2]float64{}, 2, 0},
+		{"later round after a search that ran out of steps going up", &cell{lastWindow: good, prevKnee: &loadgen.Knee{Rate: 30}}, 2, 0, [2]float64{30, 60}, 2, 0},
+		{"the guessed end stays within max", &cell{lastWindow: good, prevKnee: &loadgen.Knee{Rate: 50}}, 2, 0, [2]float64{50, 80}, 2, 0},
+		{"later round after a search that found nothing sustained", &cell{lastWindow: good, prevKnee: &loadgen.Knee{FirstBad: 30}}, 2, 0, [2]float64{15, 30}, 2, 0},
+		{"later round after a search without a verdict ramps", &cell{lastWindow: good, prevKnee: &loadgen.Knee{}}, 2, 20, [2]float64{}, 2, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ko := kneeOptions(sc, tc.c, tc.round)
 			if wantBad := tc.c.lastWindow == &short; (ko.KnownBad == 20) != wantBad {
 				t.Errorf("known bad %v", ko.KnownBad)
+			}
+			wantStart := tc.start
+			if wantStart == 0 {
+				wantStart = sc.Load.Knee.Start
+			}
+			if ko.StartRate != wantStart {
+				t.Errorf("start rate %v, want %v", ko.StartRate, wantStart)
 			}
 			if ko.Known != tc.known || ko.Bracket != tc.bracket || ko.MaxSteps != tc.steps || ko.Resolution != scenarios.KneeResolution {
 				t.Errorf("known %v bracket %v steps %d resolution %v; want %v %v %d", ko.Known, ko.Bracket, ko.MaxSteps, ko.Resolution, tc.known, tc.bracket, tc.steps)

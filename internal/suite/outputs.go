@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/authbench/authbench/internal/gaterates"
 	"github.com/authbench/authbench/internal/outfile"
 	"github.com/authbench/authbench/internal/report"
 	"github.com/authbench/authbench/internal/results"
@@ -24,10 +25,29 @@ func WriteOutputs(dir string, res *results.File) error {
 		return err
 	}
 	// The analysis picks the target scenarios from the runs' Target flag.
-	if err := report.Write(dir, res, report.Options{}); err != nil {
+	gate, err := gateVerdict(gaterates.Path)
+	if err != nil {
+		return err
+	}
+	if err := report.Write(dir, res, report.Options{Gate: gate}); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
 	return nil
+}
+
+// gateVerdict reads the gate's calibrated rates (committed by make
+// gate-calibrate, relative to the repository the suite runs in) for the
+// report's verdict block; no file states nothing, a broken one is an
+// error rather than a silently missing sentence.
+func gateVerdict(path string) (*report.GateVerdict, error) {
+	f, err := gaterates.Read(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("gate rates for the report: %w", err)
+	}
+	return report.GateFromRates(f), nil
 }
 
 // maxMicrobench bounds the microbenchmark file: make bench-go's output is

@@ -1,0 +1,73 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/authbench/authbench/internal/gaterates"
+)
+
+// GateFromRates states the regression gate's calibrated rates (the file
+// make gate-calibrate commits) as the verdict block's gate sentence: per
+// method its A/A false alarms, the detection of the largest planted
+// slowdown and the smallest change caught with 80 % power, each k/n with
+// its 95 % interval. Pass is false when any of the file's targets was
+// missed; unresolved targets are named, not passed. nil for a nil file.
+func GateFromRates(f *gaterates.File) *GateVerdict {
+	if f == nil || len(f.Methods) == 0 {
+		return nil
+	}
+	pass := true
+	var parts []string
+	for _, m := range f.Methods {
+		s := fmt.Sprintf("%s (%s, %d rounds, min effect %g %%): false alarms %s", methodName(m.Method), m.Unit, m.Rounds, 100*m.MinEffect, m.FalseAlarm)
+		if n := len(m.Detection); n > 0 {
+			top := m.Detection[n-1]
+			s += fmt.Sprintf(", +%g %% caught %s", 100*top.Slowdown, top.Detected)
+		}
+		s += ", smallest change caught at 80 % power " + mde80(m)
+		var ts []string
+		for _, t := range m.Targets {
+			ts = append(ts, t.Name+": "+t.Verdict)
+			if t.Verdict == "missed" {
+				pass = false
+			}
+		}
+		if len(ts) > 0 {
+			s += " (" + strings.Join(ts, "; ") + ")"
+		}
+		parts = append(parts, s)
+	}
+	cond := "quiet machine"
+	if f.Neighbour {
+		cond = "with the noisy neighbour"
+	}
+	text := fmt.Sprintf("calibrated %s on %s, %s (%s): %s.", dateOnly(f.Date), f.Machine, cond, gaterates.Path, strings.Join(parts, "; "))
+	return &GateVerdict{Pass: pass, Text: text}
+}
+
+func methodName(m string) string {
+	if m == "ab" {
+		return "time, in-process A/B"
+	}
+	return m
+}
+
+func mde80(m gaterates.Method) string {
+	switch {
+	case m.MDE80 == 0 && len(m.Detection) > 0:
+		return fmt.Sprintf("> +%g %% (none of the planted)", 100*m.Detection[len(m.Detection)-1].Slowdown)
+	case m.MDE80 == 0:
+		return "not measured"
+	case !m.MDE80Resolved:
+		return fmt.Sprintf("+%g %% (unresolved by the interval)", 100*m.MDE80)
+	}
+	return fmt.Sprintf("+%g %%", 100*m.MDE80)
+}
+
+func dateOnly(rfc3339 string) string {
+	if i := strings.IndexByte(rfc3339, 'T'); i > 0 {
+		return rfc3339[:i]
+	}
+	return rfc3339
+}

@@ -68,7 +68,7 @@ gate: build tools
 # neighbour (docs/gate.md). The quiet run writes gate/rates.json, the file
 # the report's verdict block and the README quote.
 gate-calibrate: build tools
-	$(BIN) gate --calibrate --measure instructions,ab --trials 20 --instr-trials 200 --rates gate/rates.json --out reports/calibration-quiet
+	$(BIN) gate --calibrate --measure instructions,ab --trials 40 --instr-trials 400 --rates gate/rates.json --out reports/calibration-quiet
 	$(BIN) gate --calibrate --neighbour --measure instructions,ab --trials 20 --instr-trials 100 --out reports/calibration-neighbour
 
 # The long model-based and writer stress tests (10,000 schedules, 300 kill -9

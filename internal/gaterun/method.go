@@ -54,15 +54,19 @@ func (m Method) Unit() string {
 func (m Method) timed() bool { return m == Wall || m == CPU }
 
 // DefaultMinEffect is each method's smallest change that counts: 5 % for
-// min-of-k time, 1 % for the exact instruction count, 3 % for the
-// in-process A/B, whose paired per-process noise is far below min-of-k's
-// (the calibration's A/A intervals say whether 3 % holds on a machine).
+// min-of-k time, 0.5 % for the exact instruction count, 2 % for the
+// in-process A/B. Set from the quiet calibration of 2026-12-03 (2 cores):
+// at 1 %/3 % neither method caught a planted +1 %/+5 % at all (instructions
+// 0/200 at +1 %, smallest change at 80 % power +5 %; A/B +10 % in 18/20);
+// at 0.5 %/2 % instructions caught +2 % in 270/300 [86–93 %] with 0/300
+// A/A alarms [0–1.2 %], the A/B +10 % in 39/40 [87–99.9 %] with 0/40
+// (gate/rates.json holds the current figures).
 func (m Method) DefaultMinEffect() float64 {
 	switch m {
 	case Instructions:
-		return 0.01
+		return 0.005
 	case AB:
-		return 0.03
+		return 0.02
 	}
 	return 0.05
 }

@@ -19,7 +19,7 @@ func TestGateFromRates(t *testing.T) {
 			FalseAlarm: gaterates.Rate{K: 0, N: 200, Lo: 0, Hi: 0.0183},
 			Detection:  []gaterates.Planted{{Slowdown: 0.02, Detected: gaterates.Rate{K: 133, N: 200, Lo: 0.595, Hi: 0.73}}, {Slowdown: 0.05, Detected: gaterates.Rate{K: 200, N: 200, Lo: 0.98, Hi: 1}}},
 			MDE80:      0.05, MDE80Resolved: true,
-			Targets:    []gaterates.Target{{Name: "false alarms ≤ 1 %", Verdict: "unresolved"}}},
+			Targets: []gaterates.Target{{Name: "false alarms ≤ 1 %", Verdict: "unresolved"}}},
 		{Method: "ab", Unit: "sec/op", Rounds: 10, MinEffect: 0.03, FalseAlarm: gaterates.Rate{N: 20, Hi: 0.168},
 			Detection: []gaterates.Planted{{Slowdown: 0.1, Detected: gaterates.Rate{K: 13, N: 20, Lo: 0.408, Hi: 0.846}}},
 			Targets:   []gaterates.Target{{Name: "+10 % detected ≥ 95 %", Verdict: "missed"}}},

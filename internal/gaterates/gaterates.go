@@ -168,3 +168,18 @@ func Read(path string) (*File, error) {
 	}
 	return &f, nil
 }
+
+// MDEText is the smallest detectable change as printed: the planted
+// level, "unresolved" when the interval does not decide it, or none of
+// the planted levels. The gate's tables and the report share it.
+func (m Method) MDEText() string {
+	switch {
+	case m.MDE80 == 0 && len(m.Detection) > 0:
+		return fmt.Sprintf("> +%g %% (none of the planted)", 100*m.Detection[len(m.Detection)-1].Slowdown)
+	case m.MDE80 == 0:
+		return "not measured"
+	case !m.MDE80Resolved:
+		return fmt.Sprintf("+%g %% (unresolved by the interval)", 100*m.MDE80)
+	}
+	return fmt.Sprintf("+%g %%", 100*m.MDE80)
+}

@@ -88,20 +88,9 @@ func writeRates(b *strings.Builder, cal *Calibration) {
 	}
 }
 
-// MDEString is a method's smallest detectable change as printed: the
-// planted level, "unresolved" when the interval does not decide it, or
-// none of the planted levels.
-func MDEString(m gaterates.Method) string {
-	switch {
-	case m.MDE80 == 0 && len(m.Detection) > 0:
-		return fmt.Sprintf("> +%g %% (none of the planted)", 100*m.Detection[len(m.Detection)-1].Slowdown)
-	case m.MDE80 == 0:
-		return "not measured"
-	case !m.MDE80Resolved:
-		return fmt.Sprintf("+%g %% (unresolved by the interval)", 100*m.MDE80)
-	}
-	return fmt.Sprintf("+%g %%", 100*m.MDE80)
-}
+// MDEString is a method's smallest detectable change as printed
+// (gaterates.Method.MDEText, shared with the report).
+func MDEString(m gaterates.Method) string { return m.MDEText() }
 
 func targetsString(ts []gaterates.Target) string {
 	s := make([]string, len(ts))

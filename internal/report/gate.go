@@ -25,7 +25,7 @@ func GateFromRates(f *gaterates.File) *GateVerdict {
 			top := m.Detection[n-1]
 			s += fmt.Sprintf(", +%g %% caught %s", 100*top.Slowdown, top.Detected)
 		}
-		s += ", smallest change caught at 80 % power " + mde80(m)
+		s += ", smallest change caught at 80 % power " + m.MDEText()
 		var ts []string
 		for _, t := range m.Targets {
 			ts = append(ts, t.Name+": "+t.Verdict)
@@ -51,18 +51,6 @@ func methodName(m string) string {
 		return "time, in-process A/B"
 	}
 	return m
-}
-
-func mde80(m gaterates.Method) string {
-	switch {
-	case m.MDE80 == 0 && len(m.Detection) > 0:
-		return fmt.Sprintf("> +%g %% (none of the planted)", 100*m.Detection[len(m.Detection)-1].Slowdown)
-	case m.MDE80 == 0:
-		return "not measured"
-	case !m.MDE80Resolved:
-		return fmt.Sprintf("+%g %% (unresolved by the interval)", 100*m.MDE80)
-	}
-	return fmt.Sprintf("+%g %%", 100*m.MDE80)
 }
 
 func dateOnly(rfc3339 string) string {

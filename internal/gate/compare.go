@@ -250,16 +250,7 @@ func compare(base, cand Samples, opts Options, cache uCache) (*Report, error) {
 		ps[i].m.P = stats[i].pBeyond(cache.get(ps[i].m.NBase, ps[i].m.NCand), theta)
 	}
 
-	order := make([]int, M)
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(a, b int) bool { return ps[order[a]].m.P < ps[order[b]].m.P })
-	if opts.FDR && !opts.NoCorrection {
-		benjaminiHochberg(ps, order, opts.Alpha)
-	} else {
-		holm(ps, order, opts)
-	}
+	correct(ps, opts)
 
 	for i := range ps {
 		m := &ps[i].m
@@ -290,6 +281,23 @@ func compare(base, cand Samples, opts Options, cache uCache) (*Report, error) {
 
 // holm is the step-down: rank r is tested at Alpha/(M−r) until the first
 // non-rejection at rank R; later ranks keep R's level.
+// correct applies the run's multiple-comparison correction over every
+// metric, in ascending p order: Benjamini–Hochberg with opts.FDR, else
+// Holm (NoCorrection is handled inside holm). The unpaired and the paired
+// comparison share it.
+func correct(ps []prepared, opts Options) {
+	order := make([]int, len(ps))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return ps[order[a]].m.P < ps[order[b]].m.P })
+	if opts.FDR && !opts.NoCorrection {
+		benjaminiHochberg(ps, order, opts.Alpha)
+	} else {
+		holm(ps, order, opts)
+	}
+}
+
 func holm(ps []prepared, order []int, opts Options) {
 	M := len(ps)
 	stopped, padj := false, 0.0

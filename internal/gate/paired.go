@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 )
 
 // ComparePaired compares base and cand whose samples are paired by
@@ -77,16 +76,7 @@ func ComparePaired(base, cand Samples, opts Options) (*Report, error) {
 		ps[i].m.Ratio = math.Exp(median(walsh[i]))
 		ps[i].m.P = pairedPBeyond(walsh[i], nulls[i], theta)
 	}
-	order := make([]int, M)
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(a, b int) bool { return ps[order[a]].m.P < ps[order[b]].m.P })
-	if opts.FDR && !opts.NoCorrection {
-		benjaminiHochberg(ps, order, opts.Alpha)
-	} else {
-		holm(ps, order, opts)
-	}
+	correct(ps, opts)
 	for i := range ps {
 		m := &ps[i].m
 		if ps[i].equal {

@@ -211,10 +211,20 @@ func CleanStale(prefix string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	if prefix != "" {
+		// mountinfo holds absolute paths; the runner passes its work
+		// directory as given (reports/<run>/logs/...), and a relative
+		// prefix matched nothing, leaving dead mounts behind.
+		abs, err := filepath.Abs(prefix)
+		if err != nil {
+			return nil, fmt.Errorf("fusemount: %w", err)
+		}
+		prefix = filepath.Clean(abs)
+	}
 	var cleaned []string
 	var errs []error
 	for _, mi := range mounts {
-		if prefix != "" && !strings.HasPrefix(mi.Dir, prefix) {
+		if prefix != "" && mi.Dir != prefix && !strings.HasPrefix(mi.Dir, prefix+"/") {
 			continue
 		}
 		var st syscall.Stat_t

@@ -29,8 +29,8 @@ func TestHelperMountAndHang(t *testing.T) {
 }
 
 // TestCleanStaleAfterKill: a SIGKILLed server leaves its mount attached
-// (answering ENOTCONN); CleanStale finds it by FsName and detaches it, and
-// leaves live mounts alone.
+// (answering ENOTCONN); CleanStale finds it by FsName under a relative
+// prefix and detaches it, and leaves live mounts alone.
 func TestCleanStaleAfterKill(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("skipped: FUSE DirectMount needs root")
@@ -63,7 +63,13 @@ func TestCleanStaleAfterKill(t *testing.T) {
 	if !mounted(t, dead) {
 		t.Fatal("expected the killed server's mount to stay attached")
 	}
-	cleaned, err := CleanStale(base)
+	// A sibling that shares the prefix's characters is not under it.
+	if cleaned, err := CleanStale(base + "-other"); err != nil || len(cleaned) > 0 {
+		t.Fatalf("CleanStale(%s-other) cleaned %v, %v", base, cleaned, err)
+	}
+	// The runner passes relative work directories; mountinfo is absolute.
+	t.Chdir(filepath.Dir(base))
+	cleaned, err := CleanStale(filepath.Base(base))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,6 +58,18 @@ type KneeOptions struct {
 	// MinExpected is the lowest acceptable ratio of responses matching
 	// their kind's expected status (default 0.99).
 	MinExpected float64
+	// Confirm is how many marginal bad steps per search are run once more
+	// at the same rate before they count (default 0: none). A marginal
+	// step delivered at least MarginalFactor of its offered rate with the
+	// expected statuses and p99 within twice P99Bound (a saturated
+	// server's queue, and its p99, grow far beyond that within one
+	// window), so it failed only by a little: on two shared cores
+	// one scheduler stall at the end of a short window does that below
+	// the knee, and a single such step used to set the bracket (and every
+	// later round's) far too low. The step counts as good only if its
+	// repeat is good; a server at its knee fails the repeat too. Repeats
+	// do not count against MaxSteps.
+	Confirm int
 	// Attack carries the per-step attack settings (workers, timeouts,
 	// connections, TLS). Its Rate, Duration, Warmup and ResultsPath are
 	// set per step, its OnMeasureStart/OnMeasureEnd by StepHooks. A zero
@@ -78,7 +90,14 @@ const (
 	PhaseRamp   = "ramp"   // coarse geometric ramp (up, or down after a first bad step)
 	PhaseVerify = "verify" // checking an earlier bracket's ends (and widening it)
 	PhaseBisect = "bisect" // geometric bisection of the bracket
+	// PhaseConfirm repeats a marginal bad step at its rate (see
+	// KneeOptions.Confirm); the repeat's verdict is the rate's.
+	PhaseConfirm = "confirm"
 )
+
+// MarginalFactor is the achieved/offered ratio at or above which a bad
+// step is marginal (see KneeOptions.Confirm).
+const MarginalFactor = 0.9
 
 // Step is one constant-rate attack of the knee search.
 type Step struct {
@@ -150,6 +169,8 @@ func (o *KneeOptions) withDefaults() (KneeOptions, error) {
 		return d, fmt.Errorf("factor %v, want > 1", d.Factor)
 	case d.StepDuration < 0 || d.StepWarmup < 0 || d.Cooldown < 0:
 		return d, errors.New("negative step duration, warm-up or cooldown")
+	case d.Confirm < 0:
+		return d, fmt.Errorf("confirm %d, want >= 0", d.Confirm)
 	case d.MaxSteps < 1:
 		return d, fmt.Errorf("max steps %d, want >= 1", d.MaxSteps)
 	case d.Resolution < 0 || d.P99Bound < 0 || d.MinExpected < 0 || d.MinExpected > 1:
@@ -207,6 +228,12 @@ func Delivered(opts KneeOptions, r *Result) bool {
 	return r.Metrics.Requests > 0 && !r.ShortOfTarget && r.ExpectedRatio >= o.MinExpected
 }
 
+// marginal says a bad step r failed by a little (see KneeOptions.Confirm).
+func (o *KneeOptions) marginal(r *Result) bool {
+	return r.Metrics.Requests > 0 && !r.Interrupted && r.ExpectedRatio >= o.MinExpected &&
+		r.AchievedRPS >= MarginalFactor*r.OfferedRPS && r.Metrics.Latencies.P99 <= 2*o.P99Bound
+}
+
 // FindKnee searches the highest offered rate the server sustains, to
 // within Resolution. Without Known or Bracket it ramps geometrically from
 // StartRate by Factor until a step is bad (or MaxRate is reached; a first
@@ -217,7 +244,8 @@ func Delivered(opts KneeOptions, r *Result) bool {
 // both ends first (see KneeOptions.Bracket).
 // Every step runs a fresh targeter from mk; steps share one HTTP
 // transport so connections stay warm. Total time is at most about
-// MaxSteps × (StepWarmup + StepDuration + Cooldown) plus response drain.
+// (MaxSteps + Confirm) × (StepWarmup + StepDuration + Cooldown) plus
+// response drain.
 // Cancelling ctx returns the steps so far with Interrupted set.
 func FindKnee(ctx context.Context, mk func() vegeta.Targeter, opts KneeOptions) (*Knee, error) {
 	o, err := opts.withDefaults()
@@ -254,7 +282,10 @@ func FindKnee(ctx context.Context, mk func() vegeta.Targeter, opts KneeOptions) 
 func findKnee(ctx context.Context, run func(context.Context, float64) (*Result, error), o *KneeOptions) (*Knee, error) {
 	k := &Knee{}
 	s := newSearch(o)
-	for rate, phase, ok := s.next(); ok && len(k.Steps) < o.MaxSteps; rate, phase, ok = s.next() {
+	confirms, counted := 0, 0
+	// step runs one attack at rate and appends it; ok is false when the
+	// search must stop (interrupted).
+	step := func(rate float64, phase string) (st Step, ok bool, err error) {
 		if n := len(k.Steps); n > 0 && !k.Steps[n-1].Good && o.Cooldown > 0 {
 			t := time.NewTimer(o.Cooldown)
 			select {
@@ -265,24 +296,48 @@ func findKnee(ctx context.Context, run func(context.Context, float64) (*Result, 
 		}
 		if ctx.Err() != nil {
 			k.Interrupted = true
-			break
+			return st, false, nil
 		}
 		res, err := run(ctx, rate)
 		if err != nil {
-			return k, fmt.Errorf("find knee: step at %g req/s: %w", rate, err)
+			return st, false, fmt.Errorf("find knee: step at %g req/s: %w", rate, err)
 		}
 		if res.Interrupted {
 			// A partial step says nothing about the rate; keep it for the
 			// record but do not judge it.
 			k.Steps = append(k.Steps, Step{Phase: phase, Offered: rate, Reason: "interrupted", Result: res})
 			k.Interrupted = true
-			break
+			return st, false, nil
 		}
 		good, reason := o.judge(res)
-		st := Step{Phase: phase, Offered: rate, Good: good, Reason: reason, Result: res}
+		st = Step{Phase: phase, Offered: rate, Good: good, Reason: reason, Result: res}
 		k.Steps = append(k.Steps, st)
 		if o.OnStep != nil {
 			o.OnStep(st)
+		}
+		return st, true, nil
+	}
+	for rate, phase, ok := s.next(); ok && counted < o.MaxSteps; rate, phase, ok = s.next() {
+		counted++
+		st, ok, err := step(rate, phase)
+		if err != nil {
+			return k, err
+		}
+		if !ok {
+			break
+		}
+		good := st.Good
+		if !good && confirms < o.Confirm && o.marginal(st.Result) {
+			confirms++
+			k.Steps[len(k.Steps)-1].Reason += " (marginal: repeated)"
+			rep, ok, err := step(rate, PhaseConfirm)
+			if err != nil {
+				return k, err
+			}
+			if !ok {
+				break
+			}
+			good = rep.Good
 		}
 		s.record(rate, good)
 	}

@@ -180,3 +180,70 @@ func TestKneeCancelled(t *testing.T) {
 		t.Errorf("cancelled search: %v, %+v", err, k)
 	}
 }
+
+// TestKneeConfirmsMarginalSteps: a marginal failure below the knee (one
+// stall) is repeated and does not set the bracket; hard failures (far
+// short, or the model's 1 s p99 above capacity) are not repeated.
+func TestKneeConfirmsMarginalSteps(t *testing.T) {
+	const capacity = 5230.0
+	for _, tc := range []struct {
+		name      string
+		confirm   int
+		glitchAt  float64 // the first step at this rate falls 2 % short
+		hard      bool    // the glitch is a hard failure (50 % short)
+		every     bool    // every step at glitchAt falls short, not just the first
+		wantKnee  bool    // the bracket holds the capacity
+		wantSteps int     // confirm steps run
+	}{
+		{"marginal glitch repeated", 2, 3200, false, false, true, 1},
+		{"no confirmation: glitch sets the bracket", 0, 3200, false, false, false, 0},
+		{"hard failure not repeated", 2, 3200, true, false, false, 0},
+		{"marginal glitch at the budget's end", 1, 3200, false, false, true, 1},
+		{"repeat fails too: the rate is bad", 2, 3200, false, true, false, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o, err := (&KneeOptions{StartRate: 400, Factor: 2, MaxRate: 19200, MaxSteps: 12, Confirm: tc.confirm}).withDefaults()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var calls []float64
+			model := modelRun(capacity, 1e9, &calls)
+			glitched := false
+			run := func(ctx context.Context, rate float64) (*Result, error) {
+				r, err := model(ctx, rate)
+				if rate == tc.glitchAt && (!glitched || tc.every) {
+					glitched = true
+					r.AchievedRPS = 0.98 * rate
+					if tc.hard {
+						r.AchievedRPS = 0.5 * rate
+					}
+					r.ShortOfTarget = true
+				}
+				return r, err
+			}
+			k, err := findKnee(context.Background(), run, &o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			holds := k.Rate <= capacity && k.FirstBad > capacity && k.Resolved
+			if holds != tc.wantKnee {
+				t.Errorf("bracket [%v, %v] holds capacity %v: %v, want %v (calls %v)", k.Rate, k.FirstBad, capacity, holds, tc.wantKnee, calls)
+			}
+			n := 0
+			for _, st := range k.Steps {
+				if st.Phase == PhaseConfirm {
+					n++
+				}
+			}
+			if n != tc.wantSteps {
+				t.Errorf("%d confirm steps, want %d (calls %v)", n, tc.wantSteps, calls)
+			}
+			// Any repeat above capacity must fail.
+			for i, st := range k.Steps {
+				if st.Phase == PhaseConfirm && st.Offered > capacity && st.Good {
+					t.Errorf("step %d: repeat above capacity judged good", i)
+				}
+			}
+		})
+	}
+}

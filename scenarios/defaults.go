@@ -27,6 +27,12 @@ const (
 // until first failed / last sustained ≤ 1 + KneeResolution.
 const KneeResolution = 0.05
 
+// KneeConfirm is how many marginal bad steps a knee search repeats before
+// it counts them (loadgen.KneeOptions.Confirm): two per search keeps one
+// end-of-window stall from setting the bracket while adding at most two
+// steps to it.
+const KneeConfirm = 2
+
 // Limits checked by the validator. They keep a typo (or a fuzzer) from
 // asking for a day-long run or a million-variant matrix.
 const (

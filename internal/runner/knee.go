@@ -31,7 +31,7 @@ func kneeOptions(sc *scenarios.Scenario, c *cell, round int) loadgen.KneeOptions
 		StartRate: k.Start, MaxRate: k.Max, Factor: k.Factor, StepDuration: k.StepDuration,
 		StepWarmup: sc.Load.KneeStepWarmup(), Cooldown: scenarios.KneeCooldown,
 		MaxSteps: k.StepBudget(round), P99Bound: k.P99Bound, Attack: c.attack,
-		Resolution: scenarios.KneeResolution,
+		Resolution: scenarios.KneeResolution, Confirm: scenarios.KneeConfirm,
 	}
 	if ko.Factor == 0 {
 		ko.Factor = scenarios.DefaultKneeFactor

@@ -48,13 +48,14 @@ func (r *ReportFindings) Err() error {
 
 // ReportChecks are the page checks CheckReport runs on index.html: the
 // headline table and the trade-off chart both inside the first screen at
-// 1366×768, the headline table not scrolling sideways (the report's
+// 1366×768, the chart at least report.TradeOffMinWidth wide, the headline table not scrolling sideways (the report's
 // tables scroll inside themselves, so their box alone would not show it),
 // the screenshot beside the report.
 func ReportChecks() Checks {
 	return Checks{
 		Headline:    "#" + report.HeadlineID,
 		FirstScreen: []string{"img." + report.TradeOffClass},
+		MinWidth:    map[string]float64{"img." + report.TradeOffClass: report.TradeOffMinWidth},
 	}
 }
 

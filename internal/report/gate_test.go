@@ -25,7 +25,7 @@ func TestGateFromRates(t *testing.T) {
 			Targets:   []gaterates.Target{{Name: "+10 % detected ≥ 95 %", Verdict: "missed"}}},
 	}}
 	g := GateFromRates(f)
-	for _, want := range []string{"0/200 = 0.0 % [0.0, 1.8] %", "+5 % caught 200/200", "at 80 % power +5 %", "false alarms ≤ 1 %: unresolved",
+	for _, want := range []string{"0/200 = 0.0 % [0.0, 1.8] %", "+5 % caught 200/200", "80 % power at +5 %", "targets: false alarms ≤ 1 % unresolved", "+10 % detected ≥ 95 % missed",
 		"time, in-process A/B", "13/20 = 65.0 % [40.8, 84.6] %", "> +10 % (none of the planted)", "2026-12-03", "quiet machine"} {
 		if !strings.Contains(g.Text, want) {
 			t.Errorf("gate sentence lacks %q:\n%s", want, g.Text)
@@ -37,5 +37,18 @@ func TestGateFromRates(t *testing.T) {
 	f.Methods = f.Methods[:1]
 	if !GateFromRates(f).Pass {
 		t.Error("only unresolved targets failed the sentence")
+	}
+}
+
+// TestGateFromRatesAllMet: a method whose targets are all met says so in
+// two words instead of listing them.
+func TestGateFromRatesAllMet(t *testing.T) {
+	f := &gaterates.File{Date: "2026-12-03T10:15:05Z", Machine: "linux/amd64, 2 CPUs", Methods: []gaterates.Method{
+		{Method: "instructions", FalseAlarm: gaterates.Rate{N: 400, Hi: 0.0092},
+			Targets: []gaterates.Target{{Name: "false alarms ≤ 1 %", Verdict: "met"}, {Name: "+10 % detected ≥ 95 %", Verdict: "met"}}},
+	}}
+	g := GateFromRates(f)
+	if !strings.Contains(g.Text, "; targets met") || strings.Contains(g.Text, "≤ 1 %") || !g.Pass {
+		t.Errorf("all-met sentence %q (pass %v)", g.Text, g.Pass)
 	}
 }

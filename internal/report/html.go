@@ -22,9 +22,9 @@ const htmlTemplate = `<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}}</title>
 <style>
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 1.5em auto; max-width: 1400px; padding: 0 1em; color: #1f2328; line-height: 1.45; }
-h1 { border-bottom: 1px solid #d0d7de; padding-bottom: .2em; font-size: 1.5em; margin: .2em 0 .4em; }
-h2 { border-bottom: 1px solid #d0d7de; padding-bottom: .1em; margin: .8em 0 .4em; font-size: 1.2em; }
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: .8em auto; max-width: 1400px; padding: 0 1em; color: #1f2328; line-height: 1.45; }
+h1 { border-bottom: 1px solid #d0d7de; padding-bottom: .1em; font-size: 1.5em; margin: 0 0 .3em; }
+h2 { border-bottom: 1px solid #d0d7de; padding-bottom: .1em; margin: .6em 0 .3em; font-size: 1.2em; line-height: 1.3; }
 table { border-collapse: collapse; margin: .5em 0 1.2em; font-size: 13px; display: block; overflow-x: auto; }
 th, td { border: 1px solid #d0d7de; padding: 3px 7px; text-align: left; white-space: nowrap; }
 th { background: #f6f8fa; }
@@ -33,7 +33,7 @@ code { background: #eff1f3; padding: 0 .3em; border-radius: 3px; }
 .callout { border-left: 4px solid #bf8700; background: #fff8c5; padding: .4em 1em; margin: .5em 0; font-size: 14px; }
 ul.compact { font-size: 13px; margin: .2em 0; line-height: 1.3; }
 p.note { font-size: 12px; color: #57606a; }
-img.plot.tradeoff { max-height: 280px; }
+img.plot.tradeoff { width: 600px; max-width: none; margin: 0; }
 table#headline td, table#headline th { padding: 2px 5px; }
 .callout.fail { border-color: #cf222e; background: #ffebe9; }
 .fail { color: #cf222e; font-weight: bold; }
@@ -46,8 +46,8 @@ details > summary { cursor: pointer; font-weight: 600; padding: .2em 0; }
 table#headline { font-size: 12px; }
 table#headline td { white-space: normal; }
 table#headline { line-height: 1.2; }
-ul.verdict { font-size: 12px; margin: .2em 0 .4em; padding-left: 1.2em; line-height: 1.2; }
-ul.verdict li { margin: .1em 0; }
+ul.verdict { font-size: 12px; margin: 0; padding-left: 1.2em; line-height: 1.18; }
+ul.verdict li { margin: 0 0 .1em; }
 div.row { display: flex; gap: 1em; align-items: flex-start; flex-wrap: wrap; }
 div.row > table { margin-top: 0; }
 div.row > ul.verdict { flex: 1 1 0; min-width: 24em; margin-top: 0; }

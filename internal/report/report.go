@@ -34,6 +34,11 @@ const VerdictID = "verdict"
 // browser test checks it is inside the first screen too).
 const TradeOffClass = "tradeoff"
 
+// TradeOffMinWidth is the trade-off chart's displayed width in CSS px
+// (html.go's style sets it; the browser check asserts it): narrower, its
+// verifier labels and interval bars ran together.
+const TradeOffMinWidth = 600
+
 // MaxTopLines is the most lines report.md's top level may have; the
 // detail lives in ScenarioDir.
 const MaxTopLines = 300

@@ -94,7 +94,7 @@ type PlantedResult struct {
 	Trials      int     `json:"trials"`
 	Detected    int     `json:"detected"`     // every reachable metric flagged
 	DetectedAny int     `json:"detected_any"` // at least one flagged
-	MedianRatio float64 `json:"median_ratio"` // measured A'/A over metrics and trials
+	MedianRatio float64 `json:"median_ratio"` // measured A'/A over metrics and trials (ab: the level is tuned to a measured end-to-end slowdown in the driver, see Note)
 	Note        string  `json:"note,omitempty"`
 }
 
@@ -125,7 +125,8 @@ const (
 
 // Calibrate builds the working tree once and, for each kind of round the
 // methods need, runs trials of an A/A arm and one A/A' arm per planted
-// slowdown (a deterministic spin, see docs/gate.md). Each method is judged
+// slowdown (a deterministic spin, see docs/gate.md; the ab driver tunes
+// its spin to a measured end-to-end slowdown). Each method is judged
 // on its own metric as if the gate used it alone.
 func Calibrate(ctx context.Context, cfg CalConfig, env Env, stdout, stderr io.Writer) (*Calibration, error) {
 	start := time.Now()

@@ -194,23 +194,31 @@ func instrTrials(ctx context.Context, cfg CalConfig, a Side, planted []float64, 
 // driver processes holding A twice (the working tree and its copy under
 // another import path) and one more B arm per planted slowdown; A/A is A
 // against the copy, A/A' A against the slowed copies, all paired by
-// process (gate.ComparePaired). Trials are independent.
+// process (gate.ComparePaired). Trials are independent. A planted level is
+// a measured end-to-end slowdown: every process tunes each slowed copy's
+// spin until it measures 1+f against plain B (the spin overlaps with the
+// verify call's stalls, so its standalone time overstates it about
+// twofold); each level's note gives the slowdowns the driver measured.
 func abTrials(ctx context.Context, cfg CalConfig, bin string, planted []float64, env Env, stderr io.Writer) (MethodResult, error) {
 	res := MethodResult{Method: AB, Unit: AB.Unit(), Rounds: cfg.ABProcs, Trials: cfg.Trials, MinEffect: cfg.AB.MinEffect,
-		TrialsNote: fmt.Sprintf("independent: every trial runs %d fresh driver processes of %d interleaved rounds per verifier", cfg.ABProcs, cfg.AB.Rounds)}
+		TrialsNote: fmt.Sprintf("independent: every trial runs %d fresh driver processes of %d interleaved rounds per verifier; each planted level is a measured end-to-end slowdown (every process tunes the slowed copy's spin iterations until it measures 1+f against plain B, within 10 %% of f where the noise and one-iteration steps allow)", cfg.ABProcs, cfg.AB.Rounds)}
 	opts := cfg.gateOpts(cfg.AB.MinEffect)
 	proto := cfg.AB
 	proto.Planted = planted
 	tally := newTally(planted)
 	var logRatios = map[string][]float64{}
+	achieved := map[string][]float64{} // per planted arm, the driver's measured slowdowns
 	var spent time.Duration
 	start := time.Now()
 	for t := range cfg.Trials {
 		fmt.Fprintf(stderr, "calibrate: ab trial %d/%d (%s elapsed)\n", t+1, cfg.Trials, time.Since(start).Round(time.Second))
 		t0 := time.Now()
-		arms, unplanted, err := abProcesses(ctx, bin, proto, cfg.ABProcs, env, fmt.Sprintf("trial %d", t+1))
+		arms, unplanted, got, err := abProcessesPlanted(ctx, bin, proto, cfg.ABProcs, env, fmt.Sprintf("trial %d", t+1))
 		if err != nil {
 			return res, err
+		}
+		for arm, fs := range got {
+			achieved[arm] = append(achieved[arm], fs...)
 		}
 		spent += time.Since(t0)
 		r, err := gate.ComparePaired(arms["A"], arms["B"], opts)
@@ -244,6 +252,9 @@ func abTrials(ctx context.Context, cfg CalConfig, bin string, planted []float64,
 			}
 		}
 	}
+	for i, f := range planted {
+		tally.res[i].Note = joinNotes(achievedNote(achieved[fmt.Sprintf("B+%g", f)]), tally.res[i].Note)
+	}
 	tally.finish(&res, cfg.Slowdown)
 	res.CV = map[string]float64{}
 	for name, ds := range logRatios {
@@ -264,29 +275,52 @@ func abTrials(ctx context.Context, cfg CalConfig, bin string, planted []float64,
 // the planted fraction of one spin iteration), and "missing V: in A …, in
 // B …" for each verifier a side lacks (the driver's note).
 func abProcesses(ctx context.Context, bin string, p ABProtocol, n int, env Env, label string) (arms map[string]gate.Samples, unplanted map[string]bool, err error) {
+	arms, unplanted, _, err = abProcessesPlanted(ctx, bin, p, n, env, label)
+	return arms, unplanted, err
+}
+
+// plantedLine reads one driver line "# V ARM: N spin iterations = ±x.xx %
+// measured …": the verifier, the arm, the iterations and, when the line
+// says the slowdown was measured end-to-end against B, that slowdown as a
+// fraction (measured false for an unplanted arm's "… of the … ns hit").
+func plantedLine(line string) (verifier, arm string, iters int64, slowdown float64, measured, ok bool) {
+	var pct float64
+	var word string
+	k, _ := fmt.Sscanf(line, "# %s %s %d spin iterations = %f %% %s", &verifier, &arm, &iters, &pct, &word)
+	if k < 3 {
+		return "", "", 0, 0, false, false
+	}
+	return verifier, strings.TrimSuffix(arm, ":"), iters, pct / 100, k == 5 && word == "measured", true
+}
+
+// abProcessesPlanted is abProcesses that also returns, per planted arm,
+// the end-to-end slowdowns the driver measured when it tuned that arm's
+// spin (one per verifier and process).
+func abProcessesPlanted(ctx context.Context, bin string, p ABProtocol, n int, env Env, label string) (arms map[string]gate.Samples, unplanted map[string]bool, achieved map[string][]float64, err error) {
 	out := map[string]gate.Samples{}
 	unplanted = map[string]bool{}
+	achieved = map[string][]float64{}
 	var first map[string]gate.Samples
 	for i := range n {
 		if err := ctx.Err(); err != nil {
-			return nil, nil, fmt.Errorf("interrupted: %w", err)
+			return nil, nil, nil, fmt.Errorf("interrupted: %w", err)
 		}
 		raw, err := env.RunAB(ctx, bin, p)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s, process %d: %w", label, i+1, err)
+			return nil, nil, nil, fmt.Errorf("%s, process %d: %w", label, i+1, err)
 		}
 		arms, err := ABArms(raw, fmt.Sprintf("%s, process %d", label, i+1))
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		for _, line := range strings.Split(string(raw), "\n") {
 			if m, ok := strings.CutPrefix(line, "# missing "); ok && i == 0 {
 				unplanted["missing "+m] = true
 			}
-			var name, arm string
-			var iters int64
-			if k, _ := fmt.Sscanf(line, "# %s %s %d spin", &name, &arm, &iters); k == 3 && iters == 0 {
-				unplanted[strings.TrimSuffix(arm, ":")+" AB/"+name+"/hit"] = true
+			if name, arm, iters, f, measured, ok := plantedLine(line); ok && iters == 0 {
+				unplanted[arm+" AB/"+name+"/hit"] = true
+			} else if ok && measured {
+				achieved[arm] = append(achieved[arm], f)
 			}
 		}
 		if first == nil {
@@ -294,7 +328,7 @@ func abProcesses(ctx context.Context, bin string, p ABProtocol, n int, env Env, 
 		}
 		for name, s := range arms {
 			if err := sameMetrics(first[name], s); err != nil {
-				return nil, nil, fmt.Errorf("%s, process %d, arm %s: %w", label, i+1, name, err)
+				return nil, nil, nil, fmt.Errorf("%s, process %d, arm %s: %w", label, i+1, name, err)
 			}
 			if out[name] == nil {
 				out[name] = gate.Samples{}
@@ -302,7 +336,27 @@ func abProcesses(ctx context.Context, bin string, p ABProtocol, n int, env Env, 
 			out[name].Merge(s)
 		}
 	}
-	return out, unplanted, nil
+	return out, unplanted, achieved, nil
+}
+
+// achievedNote describes the end-to-end slowdowns the driver measured for
+// one planted level ("" when none was measured).
+func achievedNote(fs []float64) string {
+	if len(fs) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("measured end-to-end in the driver: %+.2f %% median, %+.2f to %+.2f %% over %d tunings",
+		100*analysis.Median(fs), 100*slices.Min(fs), 100*slices.Max(fs), len(fs))
+}
+
+func joinNotes(notes ...string) string {
+	var out []string
+	for _, n := range notes {
+		if n != "" {
+			out = append(out, n)
+		}
+	}
+	return strings.Join(out, "; ")
 }
 
 func stddev(xs []float64) float64 {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -438,14 +439,47 @@ func TestABArms(t *testing.T) {
 
 func TestABProcessesUnplanted(t *testing.T) {
 	env := Env{RunAB: func(context.Context, string, ABProtocol) ([]byte, error) {
-		return []byte("# ttl B+0.01: 0 spin iterations = +0.00 % of the 25.0 ns hit\n# ttl B+0.1: 1 spin iterations = +9.00 % of the 25.0 ns hit\n" +
+		return []byte("# ttl B+0.01: 0 spin iterations = +0.00 % of the 25.0 ns hit (+1 % is less than one standalone iteration of 1.30 ns, none planted)\n" +
+			"# ttl B+0.1: 4 spin iterations = +9.60 % measured end-to-end against B (median of 21 pairs of 2000 calls, 2 measurements, 5 ms; standalone estimate 2 iterations = +10.40 % of the 25.0 ns hit)\n" +
 			"BenchmarkAB/ttl/hit/arm=A 10 100 ns/op\nBenchmarkAB/ttl/hit/arm=B 10 101 ns/op\nBenchmarkAB/ttl/hit/arm=B+0.01 10 101 ns/op\nBenchmarkAB/ttl/hit/arm=B+0.1 10 110 ns/op\n"), nil
 	}}
-	arms, unplanted, err := abProcesses(context.Background(), "bin", ABProtocol{}, 3, env, "t")
+	arms, unplanted, achieved, err := abProcessesPlanted(context.Background(), "bin", ABProtocol{}, 3, env, "t")
 	if err != nil || len(arms["A"][gate.Key{Name: "AB/ttl/hit", Unit: "sec/op"}]) != 3 {
 		t.Fatalf("%v %v", arms, err)
 	}
 	if !unplanted["B+0.01 AB/ttl/hit"] || unplanted["B+0.1 AB/ttl/hit"] {
 		t.Errorf("unplanted %v", unplanted)
+	}
+	if got := achieved["B+0.1"]; len(got) != 3 || math.Abs(got[0]-0.096) > 1e-9 || len(achieved["B+0.01"]) != 0 {
+		t.Errorf("achieved %v", achieved)
+	}
+	if _, _, err := abProcesses(context.Background(), "bin", ABProtocol{}, 1, env, "t"); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestABTrialsPlantedNote checks that the calibration says a planted ab
+// level is a measured end-to-end slowdown and quotes the driver's
+// measurements, beside the note of a level left unplanted.
+func TestABTrialsPlantedNote(t *testing.T) {
+	env := Env{RunAB: func(_ context.Context, _ string, p ABProtocol) ([]byte, error) {
+		return []byte("# ttl B+0.01: 0 spin iterations = +0.00 % of the 25.0 ns hit (+1 % is less than one standalone iteration of 1.30 ns, none planted)\n" +
+			"# ttl B+0.1: 4 spin iterations = +9.60 % measured end-to-end against B (median of 21 pairs of 2000 calls, 2 measurements, 5 ms; standalone estimate 2 iterations = +10.40 % of the 25.0 ns hit)\n" +
+			abLines(0, 1, p)), nil
+	}}
+	cfg := calConfig("")
+	cfg.ABProcs, cfg.Trials = 6, 2
+	res, err := abTrials(context.Background(), cfg, "bin", []float64{0.01, 0.1}, env, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(res.TrialsNote, "measured end-to-end slowdown") {
+		t.Errorf("trials note %q", res.TrialsNote)
+	}
+	if n := res.Planted[1].Note; n != "measured end-to-end in the driver: +9.60 % median, +9.60 to +9.60 % over 12 tunings" {
+		t.Errorf("+10 %% note %q", n)
+	}
+	if n := res.Planted[0].Note; !strings.HasPrefix(n, "AB/ttl/hit: +1 % is less than one spin iteration") {
+		t.Errorf("+1 %% note %q", n)
 	}
 }

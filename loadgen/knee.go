@@ -101,7 +101,7 @@ const MarginalFactor = 0.9
 
 // Step is one constant-rate attack of the knee search.
 type Step struct {
-	Phase   string  `json:"phase"` // PhaseRamp, PhaseVerify or PhaseBisect
+	Phase   string  `json:"phase"` // PhaseRamp, PhaseVerify, PhaseBisect or PhaseConfirm
 	Offered float64 `json:"offered_rps"`
 	Good    bool    `json:"good"`
 	// Reason says why a step is not good; empty when it is.
